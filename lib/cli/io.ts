@@ -1,0 +1,22 @@
+/** Small helpers shared by the CLI's commands: clean failures and plain output. */
+
+/** A failure the CLI reports as one line on stderr, with an exit code and no stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};

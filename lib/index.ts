@@ -1,0 +1,21 @@
+export { Identity, SIGNATURE_LENGTH, AGREED_KEY_LENGTH } from './identity.js';
+export {
+  LwipErr,
+  errnoNumber,
+  fromEngine,
+  fromErrno,
+  fromLwip,
+  lwipErrnoName,
+  systemError,
+  type EngineErrorReport,
+  type ErrorContext,
+  type ZeroTierSystemError,
+} from './errors.js';
+export { addonPath } from './native.js';
+
+import { addon, type NativeVersions } from './native.js';
+
+/** Versions of the native libraries the addon is built on. */
+export function versions(): NativeVersions {
+  return addon.versions();
+}
