@@ -88,7 +88,8 @@ export function systemError(code: string, context: ErrorContext): ZeroTierSystem
   const errno = errnoNumber(code);
   let message = `${context.syscall} ${code}`;
   if (context.address !== undefined) {
-    message += context.port !== undefined ? ` ${context.address}:${context.port}` : ` ${context.address}`;
+    message +=
+      context.port !== undefined ? ` ${context.address}:${context.port}` : ` ${context.address}`;
   }
   const error = new Error(message) as ZeroTierSystemError;
   error.errno = errno;
@@ -136,5 +137,7 @@ export interface EngineErrorReport {
 }
 
 export function fromEngine(report: EngineErrorReport, context: ErrorContext): ZeroTierSystemError {
-  return report.domain === 'lwip' ? fromLwip(report.code, context) : fromErrno(report.code, context);
+  return report.domain === 'lwip'
+    ? fromLwip(report.code, context)
+    : fromErrno(report.code, context);
 }

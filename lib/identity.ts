@@ -43,7 +43,11 @@ export class Identity {
     validateString(text, 'text');
     const native = Native.parse(text);
     if (native === null) {
-      throw invalidArgValue('text', text, 'is not a ZeroTier identity (address:0:public[:private])');
+      throw invalidArgValue(
+        'text',
+        text,
+        'is not a ZeroTier identity (address:0:public[:private])',
+      );
     }
     return new Identity(native);
   }
@@ -133,7 +137,8 @@ export class Identity {
 
   /** The 48-byte symmetric key this (secret) identity shares with `other`. */
   agree(other: Identity): Buffer {
-    if (!(other instanceof Identity)) throw invalidArgType('other', 'an instance of Identity', other);
+    if (!(other instanceof Identity))
+      throw invalidArgType('other', 'an instance of Identity', other);
     this.#requirePrivate('agree');
     return this.#native.agree(other.#native);
   }
@@ -164,7 +169,9 @@ export class Identity {
 
   #requirePrivate(operation: string): void {
     if (!this.hasPrivate) {
-      const error = new Error(`Identity.${operation}() needs a private key; ${this.address} has none`);
+      const error = new Error(
+        `Identity.${operation}() needs a private key; ${this.address} has none`,
+      );
       (error as Error & { code: string }).code = 'ERR_ZT_NO_PRIVATE_KEY';
       throw error;
     }

@@ -22,7 +22,9 @@ const requirements = [
 ];
 
 const exists = (dirs, file) => dirs.some((d) => fs.existsSync(path.join(d, file)));
-const missing = requirements.filter((r) => !exists(includeDirs, r.header) || !exists(libDirs, r.lib));
+const missing = requirements.filter(
+  (r) => !exists(includeDirs, r.header) || !exists(libDirs, r.lib),
+);
 
 if (missing.length > 0) {
   const pkgs = missing.map((m) => m.pkg).join(' ');

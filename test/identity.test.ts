@@ -114,7 +114,9 @@ describe('parsing', () => {
     ['extra field', `${addr}:0:${pub}:${priv}:00`],
     ['empty private key', `${addr}:0:${pub}:`],
   ])('rejects %s with ERR_INVALID_ARG_VALUE', (_name, text) => {
-    expect(() => Identity.parse(text)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => Identity.parse(text)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
   });
 
   it('rejects non-strings with ERR_INVALID_ARG_TYPE', () => {

@@ -59,6 +59,7 @@ async function signatureCandidates(arg: string): Promise<Buffer[]> {
 
 export async function runIdtool(args: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = args;
+  const [arg1 = '', arg2 = '', arg3 = ''] = rest;
   switch (command) {
     case 'generate': {
       const identity = await Identity.generate();
@@ -78,35 +79,33 @@ export async function runIdtool(args: string[], io: CliIo): Promise<number> {
     }
     case 'validate': {
       if (rest.length < 1) break;
-      const identity = await loadIdentity(rest[0]!);
-      if (!(await identity.validate())) throw new CliError(`${rest[0]} FAILED validation.`);
-      io.out(`${rest[0]} is a valid identity\n`);
+      const identity = await loadIdentity(arg1);
+      if (!(await identity.validate())) throw new CliError(`${arg1} FAILED validation.`);
+      io.out(`${arg1} is a valid identity\n`);
       return 0;
     }
     case 'getpublic': {
       if (rest.length < 1) break;
-      io.out(`${(await loadIdentity(rest[0]!)).toString()}\n`);
+      io.out(`${(await loadIdentity(arg1)).toString()}\n`);
       return 0;
     }
     case 'sign': {
       if (rest.length < 2) break;
-      const identity = await loadIdentity(rest[0]!);
+      const identity = await loadIdentity(arg1);
       if (!identity.hasPrivate) {
-        throw new CliError(`${rest[0]} does not contain a private key (must use private to sign)`);
+        throw new CliError(`${arg1} does not contain a private key (must use private to sign)`);
       }
-      const message = await readMessage(rest[1]!);
+      const message = await readMessage(arg2);
       io.out(`${identity.sign(message).toString('hex')}\n`);
       return 0;
     }
     case 'verify': {
       if (rest.length < 3) break;
-      const identity = await loadIdentity(rest[0]!);
-      const message = await readMessage(rest[1]!);
-      const valid = (await signatureCandidates(rest[2]!)).some((sig) =>
-        identity.verify(message, sig),
-      );
-      if (!valid) throw new CliError(`${rest[1]} signature check FAILED`);
-      io.out(`${rest[1]} signature valid\n`);
+      const identity = await loadIdentity(arg1);
+      const message = await readMessage(arg2);
+      const valid = (await signatureCandidates(arg3)).some((sig) => identity.verify(message, sig));
+      if (!valid) throw new CliError(`${arg2} signature check FAILED`);
+      io.out(`${arg2} signature valid\n`);
       return 0;
     }
     default:

@@ -24,9 +24,7 @@ class GenerateWorker : public Napi::AsyncWorker {
         deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override { result_ = vl1::Identity::generate(); }
-  void OnOK() override {
-    deferred_.Resolve(IdentityWrapper::NewInstance(Env(), result_));
-  }
+  void OnOK() override { deferred_.Resolve(IdentityWrapper::NewInstance(Env(), result_)); }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
@@ -54,23 +52,22 @@ class ValidateWorker : public Napi::AsyncWorker {
 }  // namespace
 
 Napi::Function IdentityWrapper::Define(Napi::Env env) {
-  return DefineClass(
-      env, "NativeIdentity",
-      {
-          StaticMethod<&IdentityWrapper::Generate>("generate"),
-          StaticMethod<&IdentityWrapper::Parse>("parse"),
-          StaticMethod<&IdentityWrapper::FromBinary>("fromBinary"),
-          InstanceAccessor<&IdentityWrapper::GetAddress>("address"),
-          InstanceAccessor<&IdentityWrapper::GetPublicKey>("publicKey"),
-          InstanceAccessor<&IdentityWrapper::GetHasPrivate>("hasPrivate"),
-          InstanceMethod<&IdentityWrapper::ToText>("toText"),
-          InstanceMethod<&IdentityWrapper::ToBinary>("toBinary"),
-          InstanceMethod<&IdentityWrapper::Validate>("validate"),
-          InstanceMethod<&IdentityWrapper::ValidateSync>("validateSync"),
-          InstanceMethod<&IdentityWrapper::Sign>("sign"),
-          InstanceMethod<&IdentityWrapper::Verify>("verify"),
-          InstanceMethod<&IdentityWrapper::Agree>("agree"),
-      });
+  return DefineClass(env, "NativeIdentity",
+                     {
+                         StaticMethod<&IdentityWrapper::Generate>("generate"),
+                         StaticMethod<&IdentityWrapper::Parse>("parse"),
+                         StaticMethod<&IdentityWrapper::FromBinary>("fromBinary"),
+                         InstanceAccessor<&IdentityWrapper::GetAddress>("address"),
+                         InstanceAccessor<&IdentityWrapper::GetPublicKey>("publicKey"),
+                         InstanceAccessor<&IdentityWrapper::GetHasPrivate>("hasPrivate"),
+                         InstanceMethod<&IdentityWrapper::ToText>("toText"),
+                         InstanceMethod<&IdentityWrapper::ToBinary>("toBinary"),
+                         InstanceMethod<&IdentityWrapper::Validate>("validate"),
+                         InstanceMethod<&IdentityWrapper::ValidateSync>("validateSync"),
+                         InstanceMethod<&IdentityWrapper::Sign>("sign"),
+                         InstanceMethod<&IdentityWrapper::Verify>("verify"),
+                         InstanceMethod<&IdentityWrapper::Agree>("agree"),
+                     });
 }
 
 Napi::Object IdentityWrapper::NewInstance(Napi::Env env, const vl1::Identity& identity) {

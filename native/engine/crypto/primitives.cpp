@@ -6,7 +6,9 @@
 
 namespace zts::crypto {
 
-bool initialize() { return sodium_init() >= 0; }
+bool initialize() {
+  return sodium_init() >= 0;
+}
 
 void sha512(uint8_t out[kSha512Len], const uint8_t* data, size_t len) {
   crypto_hash_sha512(out, data, len);
@@ -17,8 +19,8 @@ void salsa20Xor(uint8_t* out, const uint8_t* in, size_t len, const uint8_t nonce
   crypto_stream_salsa20_xor_ic(out, in, len, nonce, firstBlock, key);
 }
 
-void salsa2012Xor(uint8_t* out, const uint8_t* in, size_t len,
-                  const uint8_t nonce[kSalsaNonceLen], const uint8_t key[kSalsaKeyLen]) {
+void salsa2012Xor(uint8_t* out, const uint8_t* in, size_t len, const uint8_t nonce[kSalsaNonceLen],
+                  const uint8_t key[kSalsaKeyLen]) {
   crypto_stream_salsa2012_xor(out, in, len, nonce, key);
 }
 
@@ -40,9 +42,13 @@ bool equalConstantTime(const uint8_t* a, const uint8_t* b, size_t n) {
   return sodium_memcmp(a, b, n) == 0;
 }
 
-void randomBytes(uint8_t* out, size_t len) { randombytes_buf(out, len); }
+void randomBytes(uint8_t* out, size_t len) {
+  randombytes_buf(out, len);
+}
 
-void wipe(void* p, size_t len) { sodium_memzero(p, len); }
+void wipe(void* p, size_t len) {
+  sodium_memzero(p, len);
+}
 
 void x25519Public(uint8_t pub[kX25519Len], const uint8_t secret[kX25519Len]) {
   crypto_scalarmult_curve25519_base(pub, secret);

@@ -29,8 +29,8 @@ void salsa20Xor(uint8_t* out, const uint8_t* in, size_t len, const uint8_t nonce
 
 // Salsa20/12 keystream XOR from block 0 (in may equal out). libsodium offers no block
 // counter for the 12-round variant, so callers that need an offset prepend zero bytes.
-void salsa2012Xor(uint8_t* out, const uint8_t* in, size_t len,
-                  const uint8_t nonce[kSalsaNonceLen], const uint8_t key[kSalsaKeyLen]);
+void salsa2012Xor(uint8_t* out, const uint8_t* in, size_t len, const uint8_t nonce[kSalsaNonceLen],
+                  const uint8_t key[kSalsaKeyLen]);
 
 // One Salsa20/12 keystream block (64 bytes) at block index `block`.
 void salsa2012Block(uint8_t out[64], const uint8_t nonce[kSalsaNonceLen], uint64_t block,

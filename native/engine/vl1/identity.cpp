@@ -33,7 +33,9 @@ bool derivesPublic(const PublicKey& pub, const PrivateKey& priv) {
 
 }  // namespace
 
-bool isReservedAddress(uint64_t address) { return address == 0 || (address >> 32) == 0xff; }
+bool isReservedAddress(uint64_t address) {
+  return address == 0 || (address >> 32) == 0xff;
+}
 
 std::string addressToString(uint64_t address) {
   uint8_t b[kAddressLen];
@@ -88,7 +90,9 @@ void memoryHardDigest(const uint8_t publicKey[kPublicKeyLen], Digest& digest, ui
 Identity::Identity(uint64_t address, const PublicKey& pub, const PrivateKey& priv)
     : address_(address), public_(pub), private_(priv), hasPrivate_(true) {}
 
-Identity::~Identity() { crypto::wipe(private_.data(), private_.size()); }
+Identity::~Identity() {
+  crypto::wipe(private_.data(), private_.size());
+}
 
 Identity Identity::generate() {
   uint8_t* scratch = threadScratch();
@@ -185,7 +189,9 @@ size_t Identity::toBinary(uint8_t* out, size_t cap, bool includePrivate) const {
   return need;
 }
 
-bool Identity::locallyValidate() const { return locallyValidate(threadScratch()); }
+bool Identity::locallyValidate() const {
+  return locallyValidate(threadScratch());
+}
 
 bool Identity::locallyValidate(uint8_t* scratch) const {
   if (isReservedAddress(address_)) return false;

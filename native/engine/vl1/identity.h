@@ -72,7 +72,9 @@ class Identity {
   const PublicKey& publicKey() const { return public_; }
   const PrivateKey& privateKey() const { return private_; }
   bool hasPrivate() const { return hasPrivate_; }
-  bool samePublic(const Identity& o) const { return address_ == o.address_ && public_ == o.public_; }
+  bool samePublic(const Identity& o) const {
+    return address_ == o.address_ && public_ == o.public_;
+  }
 
  private:
   uint64_t address_ = 0;
