@@ -1,5 +1,7 @@
 // The main job until the lab lands: make two ZeroTier identities, prove them to each other
 // as a stock node would, sign and verify, and agree on the key their packets would use.
+import { performance } from 'node:perf_hooks';
+
 import { Identity, versions } from 'zerotier-sockets';
 
 const started = performance.now();
@@ -14,9 +16,13 @@ console.log(`alice validates bob's address proof: ${await bobSeenByAlice.validat
 
 const message = 'hello from zerotier-sockets';
 const signature = alice.sign(message);
-console.log(`alice signs (${signature.length} bytes), bob verifies: ${alice.toPublic().verify(message, signature)}`);
+console.log(
+  `alice signs (${signature.length} bytes), bob verifies: ${alice.toPublic().verify(message, signature)}`,
+);
 
 const k1 = alice.agree(bob.toPublic());
 const k2 = bob.agree(alice.toPublic());
-console.log(`shared 48-byte key agrees on both sides: ${k1.equals(k2)} (${k1.toString('hex', 0, 8)}…)`);
+console.log(
+  `shared 48-byte key agrees on both sides: ${k1.equals(k2)} (${k1.toString('hex', 0, 8)}…)`,
+);
 console.log(`\nalice's identity.public:\n${alice}`);
