@@ -12,7 +12,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # Build tools and the libraries the addon links, plus what the test suite drives.
-packages=(g++ make python3 cmake pkg-config liblwip-dev libsodium-dev liblz4-dev clang-format)
+packages=(g++ make python3 cmake pkg-config liblwip-dev libsodium-dev liblz4-dev libgtest-dev clang-format)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
