@@ -21,7 +21,8 @@ class InetAddress {
   InetAddress() = default;
   static InetAddress v4(const uint8_t ip[4], uint16_t port);
   static InetAddress v6(const uint8_t ip[16], uint16_t port);
-  // "1.2.3.4/9993", "1.2.3.4:9993", "[::1]:9993", "::1/9993"; nullopt when malformed.
+  // "1.2.3.4/9993", "1.2.3.4:9993", "[::1]:9993", "[::1]/9993", "::1/9993"; a bare IP
+  // gets port 0. nullopt when malformed.
   static std::optional<InetAddress> parse(const std::string& text);
   static std::optional<InetAddress> fromSockaddr(const sockaddr* sa);
 
@@ -49,9 +50,9 @@ class InetAddress {
   // multicast, unspecified or link-local (loopback is accepted only in lab mode).
   bool isUsablePath(bool allowLoopback) const;
 
-  // "1.2.3.4/9993" style, as ZeroTier prints endpoints.
+  // "1.2.3.4/9993" style, as ZeroTier prints endpoints; "" for kNone.
   std::string toString() const;
-  // The IP alone.
+  // The IP alone; "" for kNone.
   std::string ipString() const;
 
   bool sameIp(const InetAddress& o) const;

@@ -1,6 +1,7 @@
 // Worlds (planets): the signed list of roots a node contacts (protocol.md §6.1).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -22,15 +23,19 @@ class World {
   static constexpr size_t kMaxEndpointsPerRoot = 32;
 
   // Parses a serialized World; bounds-checked, nullopt on anything malformed. Does not
-  // check the signature (see verifySignature).
+  // check the signature (see verifySignature). Trailing bytes are allowed; `consumed`
+  // tells where the World ended.
   static std::optional<World> parse(const uint8_t* data, size_t len, size_t* consumed = nullptr);
   // The Earth planet every stock node ships with.
   static const World& earth();
   // Builds and signs a World with `signingKey` (public 64 ‖ private 64, the
   // current.c25519 layout), whose public half is also the next update key unless
-  // `nextUpdateKey` is given.
-  static World make(Type type, uint64_t id, uint64_t timestamp, const std::vector<WorldRoot>& roots,
-                    const uint8_t signingKey[128], const uint8_t* nextUpdateKey = nullptr);
+  // `nextUpdateKey` is given. nullopt when the roots exceed kMaxRoots or
+  // kMaxEndpointsPerRoot, since parse() would then reject the result.
+  static std::optional<World> make(Type type, uint64_t id, uint64_t timestamp,
+                                   const std::vector<WorldRoot>& roots,
+                                   const uint8_t signingKey[128],
+                                   const uint8_t* nextUpdateKey = nullptr);
 
   std::vector<uint8_t> serialize() const;
   // Whether `signature` is valid for the signed form under `signerPublic` (64 bytes,
