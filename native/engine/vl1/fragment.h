@@ -12,11 +12,15 @@
 namespace zts::vl1 {
 
 // Calls sink(data, len) for the head and each fragment of an armored packet. The packet
-// must have been armored with fragmented = (len > mtu).
+// must have been armored with fragmented = (len > mtu). A packet that would need more than
+// kMaxFragments datagrams is not sent at all, since receivers reject such pieces; at the
+// default MTU that means packets over 1432 + 6 * 1416 = 9928 bytes (below kMaxPacketLen).
+// Returns whether anything was sent.
 template <typename Sink>
-void forEachDatagram(const uint8_t* packet, size_t len, size_t mtu, Sink&& sink);
+bool forEachDatagram(const uint8_t* packet, size_t len, size_t mtu, Sink&& sink);
 
-// Number of datagrams a packet of `len` bytes takes at `mtu`.
+// Number of datagrams a packet of `len` bytes takes at `mtu` (0 if an mtu too small for a
+// fragment header would be needed).
 size_t datagramCount(size_t len, size_t mtu);
 
 // Writes fragment `number` (1-based) of `total` into out; returns its length.
@@ -57,13 +61,15 @@ class Reassembler {
 };
 
 template <typename Sink>
-void forEachDatagram(const uint8_t* packet, size_t len, size_t mtu, Sink&& sink) {
+bool forEachDatagram(const uint8_t* packet, size_t len, size_t mtu, Sink&& sink) {
   if (len <= mtu) {
     sink(packet, len);
-    return;
+    return true;
   }
+  const size_t count = datagramCount(len, mtu);
+  if (count == 0 || count > proto::kMaxFragments) return false;
+  const unsigned total = static_cast<unsigned>(count);
   sink(packet, mtu);
-  const unsigned total = static_cast<unsigned>(datagramCount(len, mtu));
   uint8_t frag[proto::kDefaultPhysicalMtu + proto::kFragmentHeaderLen];
   std::vector<uint8_t> big;
   uint8_t* buf = frag;
@@ -75,6 +81,7 @@ void forEachDatagram(const uint8_t* packet, size_t len, size_t mtu, Sink&& sink)
     const size_t flen = buildFragment(packet, len, mtu, n, total, buf);
     sink(buf, flen);
   }
+  return true;
 }
 
 }  // namespace zts::vl1
