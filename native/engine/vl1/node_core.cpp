@@ -1,0 +1,505 @@
+// The receive pipeline, sending, queues and timers of NodeCore. Verb handlers are in
+// node_verbs.cpp, the root role in node_relay.cpp.
+#include "node_core.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../crypto/primitives.h"
+#include "../util/buffer.h"
+#include "../util/hex.h"
+
+namespace zts::vl1 {
+namespace {
+constexpr size_t kMaxQueued = 256;
+constexpr int64_t kExpectedReplyTtlMs = 60000;
+constexpr int64_t kRootRetryMs = 1000;
+constexpr int64_t kRejectedIdentityMs = 60000;
+}  // namespace
+
+NodeCore::NodeCore(CoreOptions options, CoreHost& host)
+    : options_(std::move(options)), host_(host) {}
+
+NodeCore::~NodeCore() = default;
+
+void NodeCore::start(int64_t now) {
+  started_ = true;
+  installPlanetRoots(now);
+  lastHousekeeping_ = 0;
+  processTimers(now);
+}
+
+void NodeCore::installPlanetRoots(int64_t now) {
+  rootAddresses_.clear();
+  planetBytes_ = options_.planet.serialize();
+  for (auto& [addr, peer] : peers_) peer->isRoot = false;
+  for (const auto& root : options_.planet.roots()) {
+    const uint64_t addr = root.identity.address();
+    rootAddresses_.push_back(addr);
+    if (addr == address()) continue;
+    Peer* p = peer(addr);
+    if (p == nullptr || !p->identity().samePublic(root.identity)) {
+      // Roots come from a signed planet: their identities need no address proof.
+      uint8_t key[kAgreedKeyLen];
+      if (!options_.identity.agree(root.identity, key)) continue;
+      peers_.erase(addr);
+      p = &learnPeer(now, root.identity, key);
+      crypto::wipe(key, sizeof key);
+    }
+    p->isRoot = true;
+  }
+}
+
+bool NodeCore::isRootAddress(uint64_t addr) const {
+  return std::find(rootAddresses_.begin(), rootAddresses_.end(), addr) != rootAddresses_.end();
+}
+
+Peer* NodeCore::peer(uint64_t addr) {
+  auto it = peers_.find(addr);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+Peer& NodeCore::learnPeer(int64_t now, const Identity& identity, const uint8_t key[kAgreedKeyLen]) {
+  auto& slot = peers_[identity.address()];
+  slot = std::make_unique<Peer>(identity, key);
+  slot->isRoot = isRootAddress(identity.address());
+  event(CoreEvent::Type::kPeerLearned, identity.address());
+  return *slot;
+}
+
+void NodeCore::event(CoreEvent::Type type, uint64_t addr, const InetAddress& path, int64_t value,
+                     std::vector<uint8_t> data) {
+  CoreEvent e{type, addr, path, value, std::move(data)};
+  host_.onEvent(std::move(e));
+}
+
+// ---- receive ------------------------------------------------------------------------
+
+void NodeCore::processDatagram(int64_t now, int64_t localSocket, const InetAddress& from,
+                               const uint8_t* data, size_t len) {
+  ++counters_.datagramsIn;
+  if (len == 13) return;  // an obsolete LAN beacon
+  if (isFragment(data, len)) {
+    const uint64_t dest = util::readBigEndian(data + proto::kIdxDest, 5);
+    if (dest != address()) {
+      if (options_.root) {
+        std::vector<uint8_t> copy(data, data + len);
+        relay(now, copy.data(), copy.size(), true);
+      } else {
+        counters_.drop(Drop::kNotForUs);
+      }
+      return;
+    }
+    std::vector<uint8_t> whole;
+    switch (reassembler_.addFragment(data, len, now, whole)) {
+      case Reassembler::Result::kComplete:
+        handlePacket(now, localSocket, from, whole);
+        break;
+      case Reassembler::Result::kDropped:
+        counters_.drop(Drop::kBadFragment);
+        break;
+      case Reassembler::Result::kIncomplete:
+        break;
+    }
+    return;
+  }
+  if (len < proto::kHeaderLen) {
+    counters_.drop(Drop::kTooShort);
+    return;
+  }
+  HeaderView h{data};
+  if (h.source() == address()) {
+    counters_.drop(Drop::kFromSelf);
+    return;
+  }
+  if (h.dest() != address()) {
+    if (options_.root) {
+      std::vector<uint8_t> copy(data, data + len);
+      relay(now, copy.data(), copy.size(), false);
+    } else {
+      counters_.drop(Drop::kNotForUs);
+    }
+    return;
+  }
+  std::vector<uint8_t> packet(data, data + len);
+  if (h.fragmented()) {
+    std::vector<uint8_t> whole;
+    switch (reassembler_.addHead(packet.data(), packet.size(), now, whole)) {
+      case Reassembler::Result::kComplete:
+        handlePacket(now, localSocket, from, whole);
+        break;
+      case Reassembler::Result::kDropped:
+        counters_.drop(Drop::kBadFragment);
+        break;
+      case Reassembler::Result::kIncomplete:
+        break;
+    }
+    return;
+  }
+  handlePacket(now, localSocket, from, packet);
+}
+
+void NodeCore::handlePacket(int64_t now, int64_t localSocket, const InetAddress& from,
+                            std::vector<uint8_t>& packet) {
+  ++counters_.packetsIn;
+  HeaderView h{packet.data()};
+  if (h.cipher() == proto::kCipherPoly1305None &&
+      (packet[proto::kIdxVerb] & proto::kMaskVerb) == static_cast<uint8_t>(proto::Verb::kHello)) {
+    handleHello(now, localSocket, from, packet);
+    return;
+  }
+  const uint64_t source = h.source();
+  Peer* p = peer(source);
+  if (p == nullptr) {
+    if (rxQueue_.size() >= kMaxQueued) {
+      counters_.drop(Drop::kUnknownPeerQueueFull);
+      return;
+    }
+    rxQueue_.push_back({localSocket, from, std::move(packet), now});
+    askWhois(now, source);
+    return;
+  }
+  switch (dearmor(packet.data(), packet.size(), p->key())) {
+    case DearmorResult::kOk:
+      break;
+    case DearmorResult::kUnsupportedCipher:
+      counters_.drop(Drop::kUnsupportedCipher);
+      return;
+    default:
+      counters_.drop(Drop::kBadMac);
+      return;
+  }
+  if (!uncompressPayload(packet)) {
+    counters_.drop(Drop::kBadCompression);
+    return;
+  }
+  handleAuthenticated(now, *p, localSocket, from, packet);
+}
+
+// ---- send ---------------------------------------------------------------------------
+
+void NodeCore::transmit(int64_t localSocket, const InetAddress& to, const uint8_t* packet,
+                        size_t len) {
+  forEachDatagram(packet, len, options_.physicalMtu, [&](const uint8_t* d, size_t n) {
+    host_.sendDatagram(localSocket, to, d, n);
+    ++counters_.datagramsOut;
+  });
+}
+
+Peer* NodeCore::bestRoot(int64_t now) {
+  Peer* best = nullptr;
+  for (uint64_t addr : rootAddresses_) {
+    Peer* r = peer(addr);
+    if (r == nullptr) continue;
+    if (r->bestPath(now) == nullptr) continue;
+    if (best == nullptr || r->lastReceive > best->lastReceive) best = r;
+  }
+  return best;
+}
+
+void NodeCore::sendArmored(int64_t now, Peer& p, std::vector<uint8_t>& packet, bool wantReply,
+                           unsigned cipher) {
+  const bool fragmented = packet.size() > options_.physicalMtu;
+  armor(packet.data(), packet.size(), p.key(), cipher, fragmented);
+  if (wantReply) expectReply(HeaderView{packet.data()}.packetId(), now);
+  ++counters_.packetsOut;
+  p.lastSend = now;
+  if (Path* path = p.bestPath(now)) {
+    path->lastSend = now;
+    transmit(path->localSocket, path->remote, packet.data(), packet.size());
+    return;
+  }
+  if (p.isRoot) {
+    // No confirmed path to a root yet: try the planet's stable endpoints.
+    for (const auto& root : options_.planet.roots()) {
+      if (root.identity.address() != p.address()) continue;
+      for (const auto& ep : root.stableEndpoints)
+        if (usablePath(ep)) transmit(-1, ep, packet.data(), packet.size());
+    }
+    return;
+  }
+  // No direct path: the best root relays by destination address.
+  if (Peer* r = bestRoot(now)) {
+    if (Path* rp = r->bestPath(now)) {
+      rp->lastSend = now;
+      transmit(rp->localSocket, rp->remote, packet.data(), packet.size());
+    }
+  }
+}
+
+bool NodeCore::sendToPeer(int64_t now, uint64_t dest, proto::Verb verb,
+                          const std::vector<uint8_t>& payload, bool wantReply) {
+  if (dest == address() || isReservedAddress(dest)) return false;
+  Peer* p = peer(dest);
+  if (p == nullptr) {
+    if (txQueue_.size() >= kMaxQueued) return false;
+    txQueue_.push_back({dest, verb, payload, wantReply, now});
+    askWhois(now, dest);
+    return true;
+  }
+  std::vector<uint8_t> packet;
+  packet.reserve(proto::kHeaderLen + payload.size());
+  beginPacket(packet, host_.random64(), dest, address(), verb);
+  packet.insert(packet.end(), payload.begin(), payload.end());
+  sendArmored(now, *p, packet, wantReply);
+  return true;
+}
+
+void NodeCore::sendEcho(int64_t now, uint64_t dest, const uint8_t* payload, size_t len) {
+  sendToPeer(now, dest, proto::Verb::kEcho, std::vector<uint8_t>(payload, payload + len), true);
+}
+
+void NodeCore::sendOk(int64_t now, Peer& p, proto::Verb inReVerb, uint64_t inRe,
+                      const std::vector<uint8_t>& body, int64_t localSocket,
+                      const InetAddress* to) {
+  std::vector<uint8_t> packet;
+  beginPacket(packet, host_.random64(), p.address(), address(), proto::Verb::kOk);
+  util::Writer w(packet);
+  w.u8(static_cast<uint8_t>(inReVerb));
+  w.u64(inRe);
+  w.bytes(body.data(), body.size());
+  if (to == nullptr) {
+    sendArmored(now, p, packet, false);
+    return;
+  }
+  // Replies to HELLO go back the way the HELLO came, so the sender learns that path.
+  armor(packet.data(), packet.size(), p.key(), proto::kCipherPoly1305Salsa2012,
+        packet.size() > options_.physicalMtu);
+  ++counters_.packetsOut;
+  p.lastSend = now;
+  transmit(localSocket, *to, packet.data(), packet.size());
+}
+
+void NodeCore::sendError(int64_t now, Peer& p, proto::Verb inReVerb, uint64_t inRe,
+                         proto::ErrorCode code, const std::vector<uint8_t>& body) {
+  std::vector<uint8_t> packet;
+  beginPacket(packet, host_.random64(), p.address(), address(), proto::Verb::kError);
+  util::Writer w(packet);
+  w.u8(static_cast<uint8_t>(inReVerb));
+  w.u64(inRe);
+  w.u8(static_cast<uint8_t>(code));
+  w.bytes(body.data(), body.size());
+  sendArmored(now, p, packet, false);
+}
+
+void NodeCore::sendHello(int64_t now, Peer& p, int64_t localSocket, const InetAddress& to) {
+  std::vector<uint8_t> packet;
+  beginPacket(packet, host_.random64(), p.address(), address(), proto::Verb::kHello);
+  util::Writer w(packet);
+  w.u8(proto::kProtocolVersion);
+  w.u8(proto::kSoftwareMajor);
+  w.u8(proto::kSoftwareMinor);
+  w.u16(proto::kSoftwareRevision);
+  w.u64(static_cast<uint64_t>(now));
+  uint8_t id[kIdentityBinaryPublicLen];
+  options_.identity.toBinary(id, sizeof id, false);
+  w.bytes(id, sizeof id);
+  to.write(w);
+  w.u64(options_.planet.id());
+  w.u64(options_.planet.timestamp());
+  const size_t tail = packet.size();
+  w.u16(0);  // no moons
+  cryptHelloTail(packet.data(), packet.size(), tail, p.key());
+  armor(packet.data(), packet.size(), p.key(), proto::kCipherPoly1305None, false);
+  expectReply(HeaderView{packet.data()}.packetId(), now);
+  ++counters_.packetsOut;
+  p.lastSend = now;
+  p.lastHelloSent = now;
+  if (Path* path = p.findPath(localSocket, to)) {
+    path->lastSend = now;
+    path->lastHelloSent = now;
+  }
+  transmit(localSocket, to, packet.data(), packet.size());
+}
+
+void NodeCore::pushDirectPaths(int64_t now, Peer& p) {
+  std::vector<InetAddress> mine;
+  for (const auto& [reporter, seen] : external_)
+    if (usablePath(seen) && std::find(mine.begin(), mine.end(), seen) == mine.end())
+      mine.push_back(seen);
+  if (mine.empty()) return;
+  std::vector<uint8_t> payload;
+  util::Writer w(payload);
+  w.u16(static_cast<uint16_t>(mine.size()));
+  for (const auto& a : mine) {
+    w.u8(0);   // flags
+    w.u16(0);  // no extensions
+    w.u8(a.isV4() ? 4 : 6);
+    w.u8(static_cast<uint8_t>(a.ipLength() + 2));
+    w.bytes(a.ip(), a.ipLength());
+    w.u16(a.port());
+  }
+  sendToPeer(now, p.address(), proto::Verb::kPushDirectPaths, payload);
+}
+
+void NodeCore::askWhois(int64_t now, uint64_t addr) {
+  if (rejectedIdentities_.count(addr) != 0 || pending_.count(addr) != 0) return;
+  auto& w = whois_[addr];
+  if (w.firstAsked == 0) w.firstAsked = now;
+  if (w.lastSent != 0 && now - w.lastSent < timing::kWhoisRetryMs) return;
+  Peer* r = bestRoot(now);
+  if (r == nullptr) return;  // retried by the timers once a root answers
+  w.lastSent = now;
+  std::vector<uint8_t> payload(5);
+  util::writeBigEndian(payload.data(), addr, 5);
+  std::vector<uint8_t> packet;
+  beginPacket(packet, host_.random64(), r->address(), address(), proto::Verb::kWhois);
+  packet.insert(packet.end(), payload.begin(), payload.end());
+  sendArmored(now, *r, packet, true);
+}
+
+// ---- bookkeeping --------------------------------------------------------------------
+
+void NodeCore::expectReply(uint64_t packetId, int64_t now) {
+  expectedReplies_[packetId] = now;
+}
+
+int64_t NodeCore::takeExpectedReply(uint64_t packetId, int64_t now) {
+  auto it = expectedReplies_.find(packetId);
+  if (it == expectedReplies_.end() || now - it->second > kExpectedReplyTtlMs) return -1;
+  // Several OKs may answer one request (GATHER, HELLO to several paths): keep the entry.
+  return it->second;
+}
+
+void NodeCore::flushQueues(int64_t now, uint64_t addr) {
+  whois_.erase(addr);
+  std::deque<QueuedSend> sends;
+  for (auto it = txQueue_.begin(); it != txQueue_.end();) {
+    if (it->dest == addr) {
+      sends.push_back(std::move(*it));
+      it = txQueue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& s : sends) sendToPeer(now, s.dest, s.verb, s.payload, s.expectReply);
+  std::deque<QueuedReceive> receives;
+  for (auto it = rxQueue_.begin(); it != rxQueue_.end();) {
+    if (HeaderView{it->packet.data()}.source() == addr) {
+      receives.push_back(std::move(*it));
+      it = rxQueue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& r : receives) handlePacket(now, r.localSocket, r.from, r.packet);
+}
+
+void NodeCore::identityChecked(int64_t now, const Identity& identity, bool valid) {
+  auto it = pending_.find(identity.address());
+  if (it == pending_.end() || !it->second.identity.samePublic(identity)) return;
+  PendingIdentity pending = std::move(it->second);
+  pending_.erase(it);
+  if (!valid) {
+    counters_.drop(Drop::kInvalidIdentity);
+    rejectedIdentities_[identity.address()] = now;
+    return;
+  }
+  uint8_t key[kAgreedKeyLen];
+  if (!options_.identity.agree(identity, key)) {
+    counters_.drop(Drop::kInvalidIdentity);
+    return;
+  }
+  Peer& p = learnPeer(now, identity, key);
+  crypto::wipe(key, sizeof key);
+  for (auto& hello : pending.hellos)
+    answerHello(now, p, hello.localSocket, hello.from, hello.packet);
+  flushQueues(now, identity.address());
+}
+
+void NodeCore::updateOnline(int64_t now) {
+  bool heard = false;
+  for (uint64_t addr : rootAddresses_) {
+    Peer* r = peer(addr);
+    if (r != nullptr && r->lastReceive != 0 && now - r->lastReceive < timing::kRootOnlineWindowMs)
+      heard = true;
+  }
+  if (options_.root) heard = true;
+  if (heard != online_) {
+    online_ = heard;
+    event(heard ? CoreEvent::Type::kOnline : CoreEvent::Type::kOffline, 0);
+  }
+}
+
+int64_t NodeCore::processTimers(int64_t now) {
+  if (!started_) return now + timing::kHousekeepingMs;
+  if (now - lastHousekeeping_ < timing::kHousekeepingMs) {
+    return lastHousekeeping_ + timing::kHousekeepingMs;
+  }
+  lastHousekeeping_ = now;
+  reassembler_.expire(now);
+
+  for (auto& [addr, up] : peers_) {
+    Peer& p = *up;
+    for (const auto& gone : p.expirePaths(now)) event(CoreEvent::Type::kPathLost, addr, gone);
+    if (p.isRoot && !options_.root) {
+      const bool reachable = p.bestPath(now) != nullptr;
+      const int64_t period = reachable ? timing::kRootHelloMs : kRootRetryMs;
+      if (p.lastHelloSent == 0 || now - p.lastHelloSent >= period) {
+        for (const auto& root : options_.planet.roots()) {
+          if (root.identity.address() != addr) continue;
+          for (const auto& ep : root.stableEndpoints)
+            if (usablePath(ep)) sendHello(now, p, -1, ep);
+        }
+      }
+      continue;
+    }
+    if (options_.root) continue;
+    // Keep direct paths to peers we talk to alive, as stock nodes do.
+    const bool active = now - p.lastReceive < timing::kPeerActivityTimeoutMs ||
+                        now - p.lastSend < timing::kPeerActivityTimeoutMs;
+    if (!active) continue;
+    if (p.bestPath(now) == nullptr && now - p.lastPathPush >= timing::kDirectPathPushMs) {
+      // Relayed only: tell the peer where we can be reached so it can greet us directly.
+      p.lastPathPush = now;
+      pushDirectPaths(now, p);
+    }
+    for (auto& path : p.paths()) {
+      if (now - path.lastHelloSent >= timing::kPeerPingMs) {
+        sendHello(now, p, path.localSocket, path.remote);
+      } else if (now - path.lastSend >= timing::kPathHeartbeatMs) {
+        std::vector<uint8_t> packet;
+        beginPacket(packet, host_.random64(), addr, address(), proto::Verb::kEcho);
+        armor(packet.data(), packet.size(), p.key(), proto::kCipherPoly1305Salsa2012, false);
+        expectReply(HeaderView{packet.data()}.packetId(), now);
+        path.lastSend = now;
+        transmit(path.localSocket, path.remote, packet.data(), packet.size());
+      }
+    }
+  }
+
+  for (auto it = whois_.begin(); it != whois_.end();) {
+    const bool waiting = std::any_of(txQueue_.begin(), txQueue_.end(),
+                                     [&](auto& q) { return q.dest == it->first; }) ||
+                         std::any_of(rxQueue_.begin(), rxQueue_.end(), [&](auto& q) {
+                           return HeaderView{q.packet.data()}.source() == it->first;
+                         });
+    if (!waiting || now - it->second.firstAsked > timing::kQueueTimeoutMs) {
+      it = whois_.erase(it);
+      continue;
+    }
+    const uint64_t addr = it->first;
+    ++it;
+    askWhois(now, addr);
+  }
+  auto expired = [&](int64_t at) { return now - at > timing::kQueueTimeoutMs; };
+  while (!txQueue_.empty() && expired(txQueue_.front().queuedAt)) {
+    counters_.drop(Drop::kQueueTimeout);
+    txQueue_.pop_front();
+  }
+  while (!rxQueue_.empty() && expired(rxQueue_.front().receivedAt)) {
+    counters_.drop(Drop::kQueueTimeout);
+    rxQueue_.pop_front();
+  }
+  for (auto it = expectedReplies_.begin(); it != expectedReplies_.end();)
+    it = now - it->second > kExpectedReplyTtlMs ? expectedReplies_.erase(it) : std::next(it);
+  for (auto it = rejectedIdentities_.begin(); it != rejectedIdentities_.end();)
+    it = now - it->second > kRejectedIdentityMs ? rejectedIdentities_.erase(it) : std::next(it);
+  for (auto it = rendezvousSent_.begin(); it != rendezvousSent_.end();)
+    it = now - it->second > timing::kRendezvousIntervalMs ? rendezvousSent_.erase(it)
+                                                          : std::next(it);
+  updateOnline(now);
+  return now + timing::kHousekeepingMs;
+}
+
+}  // namespace zts::vl1

@@ -1,0 +1,197 @@
+// The node's protocol core. It does no I/O (brief, decision 2): it is fed datagrams,
+// timer ticks and the results of identity checks, each with the current time, and it
+// emits datagrams and events through a CoreHost. The engine thread drives it with real
+// sockets; tests drive it with a fake clock and an in-memory wire.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "counters.h"
+#include "fragment.h"
+#include "identity.h"
+#include "inet_address.h"
+#include "packet.h"
+#include "peer.h"
+#include "world.h"
+
+namespace zts::vl1 {
+
+struct CoreEvent {
+  enum class Type : uint8_t {
+    kOnline,           // a root answered: the node can reach the network
+    kOffline,          // no root heard from within the online window
+    kPeerLearned,      // a new peer identity is trusted (address)
+    kDirectPath,       // a peer answered on a direct path (address, path)
+    kPathLost,         // a direct path expired (address, path)
+    kEchoReply,        // OK(ECHO) (address, data = payload, value = round trip ms)
+    kExternalAddress,  // a peer says it sees us at `path` (address = reporter)
+    kPlanetUpdated,    // a signed planet update replaced ours (data = the new World)
+    kError,            // ERROR received (address, value = code, data = in-re verb ‖ payload)
+    kUserMessage,      // USER_MESSAGE (address, value = type id, data = payload)
+  };
+  Type type;
+  uint64_t address = 0;
+  InetAddress path;
+  int64_t value = 0;
+  std::vector<uint8_t> data;
+};
+
+// What the core needs from its surroundings.
+class CoreHost {
+ public:
+  virtual ~CoreHost() = default;
+  // One UDP datagram out of the local socket `localSocket` (-1: the host picks one that
+  // fits the address family).
+  virtual void sendDatagram(int64_t localSocket, const InetAddress& to, const uint8_t* data,
+                            size_t len) = 0;
+  // Checks an identity learned from the wire (the memory-hard hash, milliseconds of work)
+  // away from the core's thread; the answer comes back through identityChecked().
+  virtual void checkIdentity(const Identity& identity) = 0;
+  virtual void onEvent(CoreEvent&& event) = 0;
+  // Random 64-bit values for packet ids.
+  virtual uint64_t random64() = 0;
+};
+
+struct CoreOptions {
+  Identity identity;  // with its private key
+  World planet;
+  // Lab mode: loopback addresses are usable paths (stock nodes refuse them).
+  bool lab = false;
+  // Root role: relay packets between peers, send RENDEZVOUS, answer WHOIS and attach the
+  // planet to OK(HELLO). The identity must be one of the planet's roots.
+  bool root = false;
+  size_t physicalMtu = proto::kDefaultPhysicalMtu;
+};
+
+class NodeCore {
+ public:
+  NodeCore(CoreOptions options, CoreHost& host);
+  ~NodeCore();
+
+  // Starts contacting the roots.
+  void start(int64_t now);
+  void processDatagram(int64_t now, int64_t localSocket, const InetAddress& from,
+                       const uint8_t* data, size_t len);
+  // Runs due timers; returns the time of the next deadline.
+  int64_t processTimers(int64_t now);
+  void identityChecked(int64_t now, const Identity& identity, bool valid);
+
+  // Sends ECHO to a peer (looked up with WHOIS if unknown); its answer is a kEchoReply.
+  void sendEcho(int64_t now, uint64_t address, const uint8_t* payload, size_t len);
+  // Sends a packet of any verb to a peer, queueing it behind WHOIS when the peer is
+  // unknown. Returns false when the packet cannot be queued.
+  bool sendToPeer(int64_t now, uint64_t address, proto::Verb verb,
+                  const std::vector<uint8_t>& payload, bool expectReply = false);
+
+  uint64_t address() const { return options_.identity.address(); }
+  const Identity& identity() const { return options_.identity; }
+  const World& planet() const { return options_.planet; }
+  bool online() const { return online_; }
+  const Counters& counters() const { return counters_; }
+  Peer* peer(uint64_t address);
+  const std::unordered_map<uint64_t, std::unique_ptr<Peer>>& peers() const { return peers_; }
+  // What roots and peers report seeing us as (address of the reporter -> endpoint).
+  const std::map<uint64_t, InetAddress>& externalAddresses() const { return external_; }
+
+ private:
+  struct QueuedSend {
+    uint64_t dest;
+    proto::Verb verb;
+    std::vector<uint8_t> payload;
+    bool expectReply;
+    int64_t queuedAt;
+  };
+  struct QueuedReceive {
+    int64_t localSocket;
+    InetAddress from;
+    std::vector<uint8_t> packet;
+    int64_t receivedAt;
+  };
+  struct PendingIdentity {
+    Identity identity;
+    std::vector<QueuedReceive> hellos;  // HELLOs to answer once the identity checks out
+  };
+  struct Whois {
+    int64_t lastSent = 0;
+    int64_t firstAsked = 0;
+  };
+
+  // receive
+  void handlePacket(int64_t now, int64_t localSocket, const InetAddress& from,
+                    std::vector<uint8_t>& packet);
+  void handleHello(int64_t now, int64_t localSocket, const InetAddress& from,
+                   std::vector<uint8_t>& packet);
+  void answerHello(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& from,
+                   const std::vector<uint8_t>& packet);
+  void handleAuthenticated(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& from,
+                           std::vector<uint8_t>& packet);
+  void handleOk(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& from,
+                unsigned hops, util::Reader& r);
+  void handleOkHello(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& from,
+                     unsigned hops, int64_t sentAt, util::Reader& r);
+  void handleOkWhois(int64_t now, Peer& peer, util::Reader& r);
+  void handleError(int64_t now, Peer& peer, util::Reader& r);
+  void handleWhois(int64_t now, Peer& peer, util::Reader& r, uint64_t inRe);
+  void handleRendezvous(int64_t now, Peer& peer, util::Reader& r);
+  void handleEcho(int64_t now, Peer& peer, uint64_t inRe, util::Reader& r);
+  void handlePushDirectPaths(int64_t now, Peer& peer, util::Reader& r);
+  void relay(int64_t now, uint8_t* data, size_t len, bool fragment);
+
+  // send
+  void sendHello(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& to);
+  void sendArmored(int64_t now, Peer& peer, std::vector<uint8_t>& packet, bool expectReply,
+                   unsigned cipher = proto::kCipherPoly1305Salsa2012);
+  // Sends a whole armored packet on one path, fragmenting it as needed.
+  void transmit(int64_t localSocket, const InetAddress& to, const uint8_t* packet, size_t len);
+  void sendOk(int64_t now, Peer& peer, proto::Verb inReVerb, uint64_t inRe,
+              const std::vector<uint8_t>& body, int64_t localSocket = -1,
+              const InetAddress* to = nullptr);
+  void sendError(int64_t now, Peer& peer, proto::Verb inReVerb, uint64_t inRe,
+                 proto::ErrorCode code, const std::vector<uint8_t>& body);
+  void askWhois(int64_t now, uint64_t address);
+  void pushDirectPaths(int64_t now, Peer& peer);
+  Peer* bestRoot(int64_t now);
+
+  // state
+  Peer& learnPeer(int64_t now, const Identity& identity, const uint8_t key[kAgreedKeyLen]);
+  void flushQueues(int64_t now, uint64_t address);
+  void expectReply(uint64_t packetId, int64_t now);
+  // Returns the send time of the request a reply quotes, or -1 when we sent no such id.
+  int64_t takeExpectedReply(uint64_t packetId, int64_t now);
+  void event(CoreEvent::Type type, uint64_t address, const InetAddress& path = {},
+             int64_t value = 0, std::vector<uint8_t> data = {});
+  void updateOnline(int64_t now);
+  bool isRootAddress(uint64_t address) const;
+  bool usablePath(const InetAddress& a) const { return a.isUsablePath(options_.lab); }
+  void installPlanetRoots(int64_t now);
+
+  CoreOptions options_;
+  CoreHost& host_;
+  Counters counters_;
+  Reassembler reassembler_;
+  std::unordered_map<uint64_t, std::unique_ptr<Peer>> peers_;
+  std::unordered_map<uint64_t, PendingIdentity> pending_;
+  std::unordered_map<uint64_t, Whois> whois_;
+  std::unordered_map<uint64_t, int64_t> rejectedIdentities_;  // address -> when
+  std::deque<QueuedSend> txQueue_;
+  std::deque<QueuedReceive> rxQueue_;
+  std::unordered_map<uint64_t, int64_t> expectedReplies_;  // packet id -> sent at
+  std::map<uint64_t, InetAddress> external_;
+  std::map<std::pair<uint64_t, uint64_t>, int64_t> rendezvousSent_;
+  std::map<uint32_t, int64_t> helloValidationBySubnet_;
+  std::vector<uint64_t> rootAddresses_;
+  std::vector<uint8_t> planetBytes_;
+  bool online_ = false;
+  bool started_ = false;
+  int64_t lastHousekeeping_ = 0;
+};
+
+}  // namespace zts::vl1

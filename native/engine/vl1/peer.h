@@ -1,0 +1,81 @@
+// What the node knows of another node: its identity, the key shared with it, and the
+// physical paths that reach it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "identity.h"
+#include "inet_address.h"
+
+namespace zts::vl1 {
+
+namespace timing {
+constexpr int64_t kPathHeartbeatMs = 14000;
+constexpr int64_t kPathAliveMs = 19000;
+constexpr int64_t kPathExpirationMs = 243000;
+constexpr int64_t kPeerPingMs = 60000;
+constexpr int64_t kRootHelloMs = 60000;
+constexpr int64_t kPeerActivityTimeoutMs = 30000;
+constexpr int64_t kWhoisRetryMs = 500;
+constexpr int64_t kQueueTimeoutMs = 5000;
+constexpr int64_t kRendezvousIntervalMs = 30000;
+constexpr int64_t kHousekeepingMs = 250;
+constexpr int64_t kDirectPathPushMs = 15000;
+constexpr int64_t kRootOnlineWindowMs = 500000;
+}  // namespace timing
+
+struct Path {
+  int64_t localSocket = -1;
+  InetAddress remote;
+  int64_t lastReceive = 0;
+  int64_t lastSend = 0;
+  int64_t lastHelloSent = 0;
+  int64_t latencyMs = -1;
+
+  bool alive(int64_t now) const { return now - lastReceive < timing::kPathAliveMs; }
+  bool expired(int64_t now) const { return now - lastReceive > timing::kPathExpirationMs; }
+};
+
+class Peer {
+ public:
+  static constexpr size_t kMaxPaths = 16;
+
+  Peer(const Identity& identity, const uint8_t key[kAgreedKeyLen]);
+  ~Peer();
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  const Identity& identity() const { return identity_; }
+  uint64_t address() const { return identity_.address(); }
+  // The 32 bytes the Salsa20/Poly1305 suites use.
+  const uint8_t* key() const { return key_; }
+
+  // The best live direct path, or nullptr: most recently heard wins; lower latency breaks
+  // near ties.
+  Path* bestPath(int64_t now);
+  Path* findPath(int64_t localSocket, const InetAddress& remote);
+  // Adds or refreshes a confirmed path (one that answered us directly).
+  Path& learnPath(int64_t localSocket, const InetAddress& remote, int64_t now);
+  // Drops paths not heard from for the expiration time; returns the endpoints dropped.
+  std::vector<InetAddress> expirePaths(int64_t now);
+  std::vector<Path>& paths() { return paths_; }
+  const std::vector<Path>& paths() const { return paths_; }
+
+  int64_t lastReceive = 0;
+  int64_t lastSend = 0;
+  int64_t lastHelloSent = 0;
+  int64_t lastPathPush = 0;
+  int64_t latencyMs = -1;
+  uint8_t remoteProtocol = 0;
+  uint8_t remoteMajor = 0, remoteMinor = 0;
+  uint16_t remoteRevision = 0;
+  bool isRoot = false;
+
+ private:
+  Identity identity_;
+  uint8_t key_[kAgreedKeyLen];
+  std::vector<Path> paths_;
+};
+
+}  // namespace zts::vl1

@@ -1,0 +1,188 @@
+// Two nodes and a root on the in-memory wire: coming online, learning each other through
+// the root, relayed then direct ECHO, loss, and hostile input.
+#include <gtest/gtest.h>
+
+#include "crypto/primitives.h"
+#include "sim_network.h"
+#include "test_support.h"
+#include "util/hex.h"
+
+namespace zts {
+namespace {
+
+using vl1::CoreEvent;
+using Ev = CoreEvent::Type;
+
+const char* kIdentityA =
+    "8e4df28b72:0:ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd97"
+    "02cae365f2af5fb4c420908b803a681d4daef6114d78a2d7:bd8dd6e4ce7022d2f812797a80c6ee8ad180dc4ebf30"
+    "1dec8b06d1be08832bddd63a2f1cfa7b2c504474c75bdc8898ba476ef92e8e2d0509f8441985171ff16e";
+const char* kIdentityB =
+    "0b9ec04f21:0:864801cefb83df0e96e5ae162f27115dac7530ce47361695276773e4dce3f169001782068d9c48ba"
+    "d9ede39655cd3bd87ae9a00d6e4436096796422afe918051:25555f65b3bc35f0092dc618cb2b0c515061b19e3f55"
+    "9a1adf9369f52b822e361da7467c92c7008fdd9ecac17971ba3086e6e75da72c0cd545e4b0daddd93407";
+
+struct Lab {
+  test::SimNetwork net;
+  vl1::Identity rootId, aId, bId;
+  vl1::World planet;
+  test::SimNode* root;
+  test::SimNode* a;
+  test::SimNode* b;
+
+  // `rootPlanet`, when given, is what the root serves in place of the nodes' planet.
+  explicit Lab(uint64_t seed = 1, const vl1::World* rootPlanet = nullptr) : net(seed) {
+    crypto::initialize();
+    rootId =
+        *vl1::Identity::fromString(test::readSharedText("vectors/stock/identities/id1.secret"));
+    aId = *vl1::Identity::fromString(kIdentityA);
+    bId = *vl1::Identity::fromString(kIdentityB);
+    planet = makePlanet(1700000000000);
+    vl1::CoreOptions rootOptions = options(rootId, true);
+    if (rootPlanet != nullptr) rootOptions.planet = *rootPlanet;
+    root = &net.add(9993, rootOptions);
+    a = &net.add(20001, options(aId, false));
+    b = &net.add(20002, options(bId, false));
+  }
+
+  static vl1::World makePlanet(uint64_t timestamp, const uint8_t* signingKey = nullptr) {
+    auto key = test::readSharedFile("vectors/stock/planet/current.c25519");
+    auto root =
+        *vl1::Identity::fromString(test::readSharedText("vectors/stock/identities/id1.secret"));
+    const uint8_t lo[4] = {127, 0, 0, 1};
+    vl1::WorldRoot r{root, {vl1::InetAddress::v4(lo, 9993)}};
+    return *vl1::World::make(vl1::World::Type::kPlanet, 0x7a746c6162, timestamp, {r},
+                             signingKey != nullptr ? signingKey : key.data());
+  }
+
+  vl1::CoreOptions options(const vl1::Identity& id, bool isRoot) {
+    vl1::CoreOptions o;
+    o.identity = id;
+    o.planet = planet;
+    o.lab = true;
+    o.root = isRoot;
+    return o;
+  }
+
+  bool echo(test::SimNode& from, test::SimNode& to, int64_t maxMs = 2000) {
+    const size_t before = from.count(Ev::kEchoReply);
+    const uint8_t ping[4] = {'p', 'i', 'n', 'g'};
+    from.core().sendEcho(net.now, to.core().address(), ping, sizeof ping);
+    return net.runUntil([&] { return from.count(Ev::kEchoReply) > before; }, maxMs);
+  }
+};
+
+TEST(NodeCore, NodesComeOnlineThroughTheRoot) {
+  Lab lab;
+  lab.net.start();
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  EXPECT_TRUE(lab.a->has(Ev::kOnline));
+  EXPECT_TRUE(lab.a->has(Ev::kDirectPath, lab.rootId.address()));
+  // The root reports where it sees us.
+  ASSERT_EQ(lab.a->core().externalAddresses().count(lab.rootId.address()), 1u);
+  EXPECT_EQ(lab.a->core().externalAddresses().at(lab.rootId.address()), lab.a->endpoint());
+}
+
+TEST(NodeCore, EchoIsRelayedFirstThenDirect) {
+  Lab lab;
+  lab.net.start();
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
+  EXPECT_GT(lab.root->core().counters().relayed, 0u);
+  EXPECT_TRUE(lab.a->has(Ev::kPeerLearned, lab.bId.address()));
+  EXPECT_TRUE(lab.b->has(Ev::kPeerLearned, lab.aId.address()));
+
+  // RENDEZVOUS from the root makes them greet each other directly.
+  ASSERT_TRUE(lab.net.runUntil(
+      [&] {
+        return lab.a->has(Ev::kDirectPath, lab.bId.address()) &&
+               lab.b->has(Ev::kDirectPath, lab.aId.address());
+      },
+      2000));
+  const uint64_t relayedBefore = lab.root->core().counters().relayed;
+  ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
+  ASSERT_TRUE(lab.echo(*lab.b, *lab.a));
+  EXPECT_EQ(lab.root->core().counters().relayed, relayedBefore);
+  const auto& reply = lab.a->events.back();
+  EXPECT_EQ(reply.type, Ev::kEchoReply);
+  EXPECT_EQ(std::string(reply.data.begin(), reply.data.end()), "ping");
+}
+
+TEST(NodeCore, KeepsWorkingWithTenPercentLossDuplicationAndReordering) {
+  Lab lab(7);
+  lab.net.wire.loss = 0.10;
+  lab.net.wire.duplicate = 0.05;
+  lab.net.wire.minDelayMs = 1;
+  lab.net.wire.maxDelayMs = 20;
+  lab.net.start();
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 10000));
+  int answered = 0;
+  for (int i = 0; i < 20; ++i) answered += lab.echo(*lab.a, *lab.b, 500);
+  EXPECT_GE(answered, 12);  // each ECHO and OK crosses the lossy wire once or twice
+  EXPECT_GT(lab.net.lost, 0u);
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 60000));
+}
+
+TEST(NodeCore, RefusesIdentitiesThatFailTheProof) {
+  Lab lab;
+  lab.b->failIdentityChecks = true;
+  lab.net.start();
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  EXPECT_FALSE(lab.echo(*lab.a, *lab.b, 1500));
+  EXPECT_GT(lab.b->core().counters().dropsOf(vl1::Drop::kInvalidIdentity), 0u);
+  EXPECT_EQ(lab.b->core().peer(lab.aId.address()), nullptr);
+}
+
+TEST(NodeCore, AcceptsOnlySignedNewerPlanets) {
+  crypto::initialize();
+  const vl1::World newer = Lab::makePlanet(1700000000001);
+  Lab lab(1, &newer);
+  lab.net.start();
+  ASSERT_TRUE(lab.net.runUntil([&] { return lab.a->has(Ev::kPlanetUpdated); }, 1000));
+  EXPECT_EQ(lab.a->core().planet().timestamp(), 1700000000001u);
+
+  // The same update signed by any other key is ignored.
+  uint8_t otherKey[128];
+  crypto::randomBytes(otherKey + 64, 64);
+  crypto::x25519Public(otherKey, otherKey + 64);
+  crypto::ed25519PublicFromSeed(otherKey + 32, otherKey + 96);
+  const vl1::World forged = Lab::makePlanet(1700000000002, otherKey);
+  Lab lab2(1, &forged);
+  lab2.net.start();
+  ASSERT_TRUE(lab2.net.runUntil([&] { return lab2.a->core().online(); }, 1000));
+  lab2.net.runFor(500);
+  EXPECT_FALSE(lab2.a->has(Ev::kPlanetUpdated));
+  EXPECT_EQ(lab2.a->core().planet().timestamp(), 1700000000000u);
+}
+
+TEST(NodeCore, DropsGarbageAndUnexpectedReplies) {
+  Lab lab;
+  lab.net.start();
+  ASSERT_TRUE(lab.net.runUntil([&] { return lab.a->core().online(); }, 1000));
+  auto& core = lab.a->core();
+  const auto before = core.counters();
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<uint8_t> junk(rng() % 1600);
+    for (auto& x : junk) x = static_cast<uint8_t>(rng());
+    if (junk.size() > 18 && (i % 2) == 0) {
+      util::writeBigEndian(junk.data() + 8, core.address(), 5);  // make it "for us"
+      util::writeBigEndian(junk.data() + 13, lab.rootId.address(), 5);
+    }
+    core.processDatagram(lab.net.now, 0, lab.root->endpoint(), junk.data(), junk.size());
+  }
+  uint64_t dropped = 0, droppedBefore = 0;
+  for (auto v : core.counters().dropped) dropped += v;
+  for (auto v : before.dropped) droppedBefore += v;
+  EXPECT_GT(dropped, droppedBefore + 1000);
+  EXPECT_GT(core.counters().dropsOf(vl1::Drop::kBadMac), before.dropsOf(vl1::Drop::kBadMac));
+  EXPECT_TRUE(core.online());
+}
+
+}  // namespace
+}  // namespace zts

@@ -1,0 +1,163 @@
+// A deterministic in-memory UDP network for driving NodeCores in tests: a fake clock, and
+// a wire that can lose, delay, duplicate and reorder datagrams at settable rates.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <random>
+#include <vector>
+
+#include "vl1/node_core.h"
+
+namespace zts::test {
+
+struct WireSettings {
+  double loss = 0.0;       // probability a datagram is dropped
+  double duplicate = 0.0;  // probability it is delivered twice
+  int64_t minDelayMs = 1;  // delays are uniform in [min, max]: unequal delays reorder
+  int64_t maxDelayMs = 1;
+};
+
+class SimNetwork;
+
+class SimNode : public vl1::CoreHost {
+ public:
+  SimNode(SimNetwork& net, vl1::InetAddress endpoint, vl1::CoreOptions options);
+
+  void sendDatagram(int64_t localSocket, const vl1::InetAddress& to, const uint8_t* data,
+                    size_t len) override;
+  void checkIdentity(const vl1::Identity& identity) override;
+  void onEvent(vl1::CoreEvent&& event) override { events.push_back(std::move(event)); }
+  uint64_t random64() override;
+
+  bool has(vl1::CoreEvent::Type type, uint64_t address = 0) const {
+    for (const auto& e : events)
+      if (e.type == type && (address == 0 || e.address == address)) return true;
+    return false;
+  }
+  size_t count(vl1::CoreEvent::Type type) const {
+    size_t n = 0;
+    for (const auto& e : events) n += e.type == type;
+    return n;
+  }
+
+  vl1::NodeCore& core() { return *core_; }
+  const vl1::InetAddress& endpoint() const { return endpoint_; }
+  std::vector<vl1::CoreEvent> events;
+  std::vector<vl1::Identity> identityChecks;  // pending results, delivered next step
+  bool failIdentityChecks = false;
+  int64_t nextTimer = 0;
+
+ private:
+  SimNetwork& net_;
+  vl1::InetAddress endpoint_;
+  std::unique_ptr<vl1::NodeCore> core_;
+};
+
+class SimNetwork {
+ public:
+  explicit SimNetwork(uint64_t seed = 1) : rng_(seed) {}
+
+  WireSettings wire;
+  int64_t now = 1700000000000;
+
+  SimNode& add(uint16_t port, vl1::CoreOptions options) {
+    const uint8_t lo[4] = {127, 0, 0, 1};
+    nodes_.push_back(
+        std::make_unique<SimNode>(*this, vl1::InetAddress::v4(lo, port), std::move(options)));
+    return *nodes_.back();
+  }
+
+  void start() {
+    for (auto& n : nodes_) n->core().start(now);
+  }
+
+  void send(const vl1::InetAddress& from, const vl1::InetAddress& to, const uint8_t* data,
+            size_t len) {
+    ++sent;
+    if (chance(wire.loss)) {
+      ++lost;
+      return;
+    }
+    const int copies = chance(wire.duplicate) ? 2 : 1;
+    for (int i = 0; i < copies; ++i) {
+      std::uniform_int_distribution<int64_t> d(wire.minDelayMs, wire.maxDelayMs);
+      inFlight_.push({now + d(rng_), seq_++, from, to, std::vector<uint8_t>(data, data + len)});
+    }
+  }
+
+  // Advances the clock in 1 ms steps, delivering datagrams and running timers, until
+  // `done` holds or `maxMs` pass. Returns whether `done` held.
+  bool runUntil(const std::function<bool()>& done, int64_t maxMs) {
+    const int64_t end = now + maxMs;
+    while (now < end) {
+      if (done()) return true;
+      step();
+    }
+    return done();
+  }
+  void runFor(int64_t ms) {
+    runUntil([] { return false; }, ms);
+  }
+
+  uint64_t random() { return rng_(); }
+  bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+
+  uint64_t sent = 0;
+  uint64_t lost = 0;
+
+ private:
+  struct InFlight {
+    int64_t at;
+    uint64_t seq;
+    vl1::InetAddress from, to;
+    std::vector<uint8_t> data;
+    bool operator>(const InFlight& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+  };
+
+  void step() {
+    ++now;
+    while (!inFlight_.empty() && inFlight_.top().at <= now) {
+      InFlight d = inFlight_.top();
+      inFlight_.pop();
+      for (auto& n : nodes_)
+        if (n->endpoint() == d.to)
+          n->core().processDatagram(now, 0, d.from, d.data.data(), d.data.size());
+    }
+    for (auto& n : nodes_) {
+      auto checks = std::move(n->identityChecks);
+      n->identityChecks.clear();
+      for (auto& id : checks)
+        n->core().identityChecked(now, id, !n->failIdentityChecks && id.locallyValidate());
+      if (now >= n->nextTimer) n->nextTimer = n->core().processTimers(now);
+    }
+  }
+
+  std::mt19937_64 rng_;
+  uint64_t seq_ = 0;
+  std::priority_queue<InFlight, std::vector<InFlight>, std::greater<>> inFlight_;
+  std::vector<std::unique_ptr<SimNode>> nodes_;
+};
+
+inline SimNode::SimNode(SimNetwork& net, vl1::InetAddress endpoint, vl1::CoreOptions options)
+    : net_(net), endpoint_(endpoint) {
+  core_ = std::make_unique<vl1::NodeCore>(std::move(options), *this);
+}
+
+inline void SimNode::sendDatagram(int64_t, const vl1::InetAddress& to, const uint8_t* data,
+                                  size_t len) {
+  net_.send(endpoint_, to, data, len);
+}
+
+inline void SimNode::checkIdentity(const vl1::Identity& identity) {
+  identityChecks.push_back(identity);
+}
+
+inline uint64_t SimNode::random64() {
+  return net_.random();
+}
+
+}  // namespace zts::test
