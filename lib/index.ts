@@ -12,6 +12,29 @@ export {
   type ZeroTierSystemError,
 } from './errors.js';
 export { addonPath } from './native.js';
+export {
+  NodeService,
+  NodeRef,
+  ZeroTierNode,
+  classifyNat,
+  type NodeOptions,
+  type NodeCounters,
+  type PeerInfo,
+  type PathInfo,
+  type NatType,
+  type ExternalAddresses,
+  type EchoResult,
+} from './node.js';
+export {
+  parsePlanet,
+  readPlanetFile,
+  makePlanet,
+  earthPlanet,
+  generatePlanetKey,
+  type PlanetInfo,
+  type PlanetRoot,
+  type MakePlanetOptions,
+} from './planet.js';
 
 import { addon, type NativeVersions } from './native.js';
 

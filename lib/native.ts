@@ -37,6 +37,83 @@ export declare class NativeIdentity {
   agree(other: NativeIdentity): Buffer;
 }
 
+/** Options of the process's one node. */
+export interface NativeNodeOptions {
+  /** The node's secret identity (`identity.secret` text). */
+  identity: string;
+  /** A serialized planet (World); the built-in Earth when absent. */
+  planet?: Uint8Array;
+  /** UDP port for IPv4 and IPv6; 0 or absent: a random free port. */
+  port?: number;
+  /** Lab mode: accept loopback paths (stock nodes refuse them). */
+  lab?: boolean;
+  /** Root role: relay between peers and introduce them (the lab's root). */
+  root?: boolean;
+  /** Local IPv4 address to bind (default 0.0.0.0). */
+  bindV4?: string;
+  /** Local IPv6 address to bind (default ::); '' for no IPv6 socket. */
+  bindV6?: string;
+}
+
+/** Something the engine reports; batched, delivered on the JS thread. */
+export interface NativeNodeEvent {
+  type:
+    | 'online'
+    | 'offline'
+    | 'peer'
+    | 'path'
+    | 'path-lost'
+    | 'echo'
+    | 'external-address'
+    | 'planet'
+    | 'error'
+    | 'user-message';
+  /** The ZeroTier address (10 hex digits) the event is about, if any. */
+  address?: string;
+  /** A physical endpoint, "ip/port". */
+  path?: string;
+  /** Round trip in ms (echo, path), error code (error), type id (user-message). */
+  value: number;
+  data?: Buffer;
+}
+
+/**
+ * The process's one ZeroTier node: an engine thread with its UDP sockets and protocol
+ * core. Constructing a second one while one runs throws ERR_ZT_NODE_RUNNING; calls after
+ * close() throw ERR_ZT_NODE_CLOSED.
+ */
+export declare class NativeNode {
+  constructor(options: NativeNodeOptions, onEvents: (events: NativeNodeEvent[]) => void);
+  readonly address: string;
+  /** The UDP port actually bound. */
+  readonly port: number;
+  /** Sends ECHO to a node; the answer arrives as an 'echo' event with the round trip. */
+  echo(address: string, payload: Uint8Array): void;
+  /** A JSON snapshot of the engine's counters, peers or status. */
+  query(kind: 'counters' | 'peers' | 'status'): Promise<string>;
+  /** Stops the engine thread and closes the sockets; idempotent. */
+  close(): void;
+}
+
+/** A planet's content, as parsePlanet() reads it. */
+export interface NativePlanetInfo {
+  type: 'planet' | 'moon';
+  id: bigint;
+  timestamp: number;
+  updatesMustBeSignedBy: Buffer;
+  /** Whether it is signed by its own update key (true for a freshly made planet). */
+  signatureValid: boolean;
+  roots: Array<{ identity: string; endpoints: string[] }>;
+}
+
+export interface NativePlanetSpec {
+  id: bigint;
+  timestamp: number;
+  roots: Array<{ identity: string; endpoints: string[] }>;
+  /** public(64) ‖ private(64), the `current.c25519` layout. */
+  signingKey: Uint8Array;
+}
+
 /** Versions of the libraries the addon was built and linked with. */
 export interface NativeVersions {
   sodium: string;
@@ -45,9 +122,45 @@ export interface NativeVersions {
   napi: number;
 }
 
+/** What inspectPacket() learns of one whole (reassembled) VL1 packet. */
+export interface PacketInspection {
+  /**
+   * Whether the Poly1305 MAC checked out with the key given. 'bad' also covers packets no
+   * receiver accepts: shorter than the 28-byte header or longer than 10,024 bytes.
+   * 'unsupported-cipher': cipher 2 (trusted path) or 3 (AES-GMAC-SIV), which this
+   * inspection does not check.
+   */
+  mac: 'ok' | 'bad' | 'unsupported-cipher';
+  /**
+   * The verb's name (HELLO, OK, ..., UNKNOWN), known only when the MAC checked out or for
+   * cipher 0, whose verb byte travels in clear (then even when the MAC is bad).
+   */
+  verb?: string;
+  /** The verb code (bits 0..4 of the verb byte), with `verb`. */
+  verbCode?: number;
+  /** Whether the payload was LZ4-compressed (only when the MAC checked out). */
+  compressed?: boolean;
+  /** Set when a compressed payload does not inflate (stock receivers drop such packets). */
+  inflateFailed?: boolean;
+}
+
 export interface NativeAddon {
   NativeIdentity: typeof NativeIdentity;
+  NativeNode: typeof NativeNode;
   versions(): NativeVersions;
+  /** Reads a serialized World; null when malformed. */
+  parsePlanet(data: Uint8Array): NativePlanetInfo | null;
+  /** Builds and signs a planet; null when it breaks a limit (4 roots, 32 endpoints each). */
+  makePlanet(spec: NativePlanetSpec): Buffer | null;
+  /** The Earth planet stock nodes ship with. */
+  earthPlanet(): Buffer;
+  /**
+   * Authenticates (and for cipher 1 decrypts, on a copy) a whole VL1 packet with the
+   * 48-byte key two identities agree on; a compressed payload is then inflated (on the
+   * copy) to check it. Throws TypeError only when an argument is not a Uint8Array or the
+   * key is not 48 bytes; malformed packets are reported, never thrown.
+   */
+  inspectPacket(packet: Uint8Array, key: Uint8Array): PacketInspection;
 }
 
 /** The package root: the folder with package.json, build/ and prebuilds/. */

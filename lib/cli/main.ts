@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 /** The `zerotier-sockets` command: dispatches to its subcommands. */
 import { runIdtool, idtoolUsage } from './idtool.js';
+import { runInspect } from './inspect.js';
 import { CliError, processIo, type CliIo } from './io.js';
+import { runNode } from './node.js';
+import { runPlanet } from './planet.js';
 
 const usage = `Usage: zerotier-sockets <command> [<args>]
 
 Commands:
   idtool <subcommand>   make, check, sign and verify ZeroTier identities
                         (the stock zerotier-idtool's subcommands)
+  inspect <capture.pcap> [--identity <file>]... [--json]
+                        decode captured ZeroTier traffic and check its MACs
+  node --storage <dir>  run a node in the foreground, printing its events
+  planet make|show      make a custom planet (roots), or show one
 
 ${idtoolUsage}`;
 
@@ -17,6 +24,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     switch (command) {
       case 'idtool':
         return await runIdtool(rest, io);
+      case 'inspect':
+        return await runInspect(rest, io);
+      case 'node':
+        return await runNode(rest, io);
+      case 'planet':
+        return await runPlanet(rest, io);
       case '--help':
       case '-h':
       case 'help':

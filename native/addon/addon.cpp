@@ -6,6 +6,9 @@
 
 #include "../engine/crypto/primitives.h"
 #include "identity-wrapper.h"
+#include "inspect-binding.h"
+#include "node-wrapper.h"
+#include "world-functions.h"
 
 namespace zts::addon {
 
@@ -17,6 +20,9 @@ ZtsAddon::ZtsAddon(Napi::Env env, Napi::Object exports) {
   }
   identityConstructor = Napi::Persistent(IdentityWrapper::Define(env));
   exports.Set("NativeIdentity", identityConstructor.Value());
+  RegisterInspect(env, exports);
+  exports.Set("NativeNode", NodeWrapper::Define(env));
+  RegisterWorld(env, exports);
   DefineAddon(exports, {InstanceMethod("versions", &ZtsAddon::Versions, napi_enumerable)});
 }
 

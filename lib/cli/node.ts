@@ -1,0 +1,128 @@
+/**
+ * `zerotier-sockets node`: runs the process's node in the foreground until interrupted,
+ * printing a line per event (one JSON object per line with --json).
+ */
+import { parseArgs } from 'node:util';
+
+import { NodeService, type NodeOptions } from '../node.js';
+import { CliError, type CliIo } from './io.js';
+
+export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet <file>] [--port <n>] [--lab] [--root] [--json]
+
+  --storage <dir>   identity.secret / identity.public live here (made on first start)
+  --planet <file>   a custom planet (default: <dir>/planet if present, else Earth)
+  --port <n>        UDP port (default: random)
+  --lab             accept loopback paths (a lab on one machine)
+  --root            act as a root: relay and introduce peers (for labs and tests)
+  --stats <ms>      print the node's counters every <ms> milliseconds
+  --json            one JSON object per line
+`;
+
+export async function runNode(
+  args: string[],
+  io: CliIo,
+  stop: Promise<void> = onceInterrupted(),
+): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        storage: { type: 'string' },
+        planet: { type: 'string' },
+        port: { type: 'string' },
+        lab: { type: 'boolean', default: false },
+        root: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        stats: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}\n${nodeUsage}`);
+  }
+  if (values.help) {
+    io.out(nodeUsage);
+    return 0;
+  }
+  if (values.storage === undefined) throw new CliError(`--storage is required\n${nodeUsage}`);
+  const options: NodeOptions = { storagePath: values.storage, lab: values.lab, root: values.root };
+  if (values.planet !== undefined) options.planet = values.planet;
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new CliError(`--port must be an integer from 0 to 65535, not ${values.port}`);
+    }
+    options.port = port;
+  }
+
+  let ref;
+  try {
+    ref = await NodeService.acquire(options);
+  } catch (e) {
+    throw new CliError(`cannot start the node: ${(e as Error).message}`);
+  }
+  const node = ref.node;
+  const json = values.json;
+  const print = (event: string, fields: Record<string, unknown>, text: string) => {
+    io.out(json ? `${JSON.stringify({ event, ...fields })}\n` : `${text}\n`);
+  };
+  print(
+    'started',
+    { address: node.address, port: node.port },
+    `started ${node.address} on UDP port ${node.port}`,
+  );
+  node.on('online', () => print('online', { address: node.address }, 'online'));
+  node.on('offline', () => print('offline', { address: node.address }, 'offline'));
+  node.on('peer', (p: { address: string }) =>
+    print('peer', { address: p.address }, `peer ${p.address} learned`),
+  );
+  node.on('path', (p: { address: string; path: string; latency: number }) =>
+    print(
+      'path',
+      { address: p.address, path: p.path, latency: p.latency },
+      `peer ${p.address} direct path ${p.path} (${p.latency} ms)`,
+    ),
+  );
+  node.on('path-lost', (p: { address: string; path: string }) =>
+    print('path-lost', p, `peer ${p.address} path ${p.path} expired`),
+  );
+  node.on('external-address', (p: { reporter: string; address: string }) =>
+    print(
+      'external-address',
+      { address: p.reporter, external: p.address },
+      `${p.reporter} sees us at ${p.address}`,
+    ),
+  );
+  node.on('planet', () => print('planet', { address: node.address }, 'planet updated'));
+  let statsTimer: NodeJS.Timeout | undefined;
+  if (values.stats !== undefined) {
+    const every = Number(values.stats);
+    if (!Number.isInteger(every) || every < 10)
+      throw new CliError('--stats takes milliseconds >= 10');
+    statsTimer = setInterval(() => {
+      node.counters().then(
+        (c) => print('stats', { address: node.address, ...c }, `stats ${JSON.stringify(c)}`),
+        () => undefined,
+      );
+    }, every);
+  }
+  await stop;
+  if (statsTimer !== undefined) clearInterval(statsTimer);
+  await ref.release();
+  print('stopped', { address: node.address }, 'stopped');
+  return 0;
+}
+
+function onceInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}

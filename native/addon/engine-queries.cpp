@@ -1,0 +1,79 @@
+#include "engine-queries.h"
+
+#include <sstream>
+
+namespace zts::addon {
+namespace {
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+std::string countersJson(const vl1::NodeCore& core) {
+  const auto& c = core.counters();
+  std::ostringstream o;
+  o << "{\"datagramsIn\":" << c.datagramsIn << ",\"datagramsOut\":" << c.datagramsOut
+    << ",\"packetsIn\":" << c.packetsIn << ",\"packetsOut\":" << c.packetsOut
+    << ",\"relayed\":" << c.relayed << ",\"dropped\":{";
+  for (size_t i = 0; i < c.dropped.size(); ++i) {
+    if (i > 0) o << ',';
+    o << quoted(vl1::dropName(static_cast<vl1::Drop>(i))) << ':' << c.dropped[i];
+  }
+  o << "}}";
+  return o.str();
+}
+
+std::string peersJson(vl1::NodeCore& core, int64_t now) {
+  std::ostringstream o;
+  o << '[';
+  bool first = true;
+  for (const auto& [addr, peer] : core.peers()) {
+    if (!first) o << ',';
+    first = false;
+    o << "{\"address\":" << quoted(vl1::addressToString(addr))
+      << ",\"root\":" << (peer->isRoot ? "true" : "false") << ",\"latency\":" << peer->latencyMs
+      << ",\"version\":"
+      << quoted(std::to_string(peer->remoteMajor) + "." + std::to_string(peer->remoteMinor) + "." +
+                std::to_string(peer->remoteRevision))
+      << ",\"protocol\":" << static_cast<int>(peer->remoteProtocol)
+      << ",\"lastReceive\":" << peer->lastReceive << ",\"paths\":[";
+    bool firstPath = true;
+    for (const auto& p : peer->paths()) {
+      if (!firstPath) o << ',';
+      firstPath = false;
+      o << "{\"address\":" << quoted(p.remote.toString()) << ",\"lastReceive\":" << p.lastReceive
+        << ",\"latency\":" << p.latencyMs << ",\"alive\":" << (p.alive(now) ? "true" : "false")
+        << '}';
+    }
+    o << "]}";
+  }
+  o << ']';
+  return o.str();
+}
+
+std::string statusJson(const vl1::NodeCore& core) {
+  std::ostringstream o;
+  o << "{\"address\":" << quoted(vl1::addressToString(core.address()))
+    << ",\"online\":" << (core.online() ? "true" : "false")
+    << ",\"planetId\":" << core.planet().id()
+    << ",\"planetTimestamp\":" << core.planet().timestamp() << ",\"externalAddresses\":[";
+  bool first = true;
+  for (const auto& [reporter, seen] : core.externalAddresses()) {
+    if (!first) o << ',';
+    first = false;
+    o << "{\"reporter\":" << quoted(vl1::addressToString(reporter))
+      << ",\"address\":" << quoted(seen.toString()) << '}';
+  }
+  o << "]}";
+  return o.str();
+}
+
+}  // namespace zts::addon

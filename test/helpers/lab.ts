@@ -1,0 +1,144 @@
+// Factories for nodes in child processes (one engine per process) and a test root with
+// its planet, each registering its own teardown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, onTestFinished } from 'vitest';
+
+import { Identity, generatePlanetKey, makePlanet } from '../../lib/index.js';
+import { cliPath } from './paths.js';
+import { freeUdpPort } from './ports.js';
+
+export interface NodeLine {
+  event: string;
+  address?: string;
+  [key: string]: unknown;
+}
+
+/** A `zerotier-sockets node --json` child process and the events it printed. */
+export class NodeProcess {
+  readonly lines: NodeLine[] = [];
+  readonly child: ChildProcess;
+  stderr = '';
+  #waiters: Array<() => void> = [];
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [cliPath, 'node', '--json', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.lines.push(JSON.parse(line) as NodeLine);
+        } catch {
+          this.stderr += `unparsed: ${line}\n`;
+        }
+        for (const w of this.#waiters.splice(0)) w();
+      }
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+  }
+
+  /** Waits for a printed line that passes `match`. */
+  async waitFor(match: (l: NodeLine) => boolean, timeoutMs = 10_000): Promise<NodeLine> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.find(match);
+      if (found) return found;
+      if (this.child.exitCode !== null) {
+        throw new Error(`node process exited (${this.child.exitCode}): ${this.stderr}`);
+      }
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`no matching line in ${timeoutMs} ms; stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** The node's ZeroTier address (after 'started'). */
+  async address(): Promise<string> {
+    return (await this.waitFor((l) => l.event === 'started')).address!;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
+    this.child.kill('SIGTERM');
+    return exited;
+  }
+}
+
+/** Spawns a node process, stopped when the test (or, with `suite`, the file) finishes. */
+export function spawnNode(args: string[], suite = false): NodeProcess {
+  const p = new NodeProcess(args);
+  const stop = () => p.stop().then(() => undefined);
+  if (suite) afterAll(stop);
+  else onTestFinished(stop);
+  return p;
+}
+
+/**
+ * A planet whose one root is on 127.0.0.1 at a port nobody listens on: for tests of a
+ * lone node that must send nothing beyond loopback.
+ */
+export async function idlePlanet(): Promise<Buffer> {
+  const identity = await Identity.generate();
+  return makePlanet({
+    roots: [{ identity, endpoints: [`127.0.0.1/${await freeUdpPort()}`] }],
+    signingKey: await generatePlanetKey(),
+  });
+}
+
+export interface TestRoot {
+  process: NodeProcess;
+  planetFile: string;
+  planet: Buffer;
+  identity: Identity;
+  port: number;
+}
+
+/** A lab root on 127.0.0.1 with a fresh identity and a planet naming it. */
+export async function startTestRoot(dir: string, suite = false): Promise<TestRoot> {
+  const identity = await Identity.generate();
+  const rootDir = path.join(dir, 'root');
+  mkdirSync(rootDir, { recursive: true });
+  await identity.writeFiles(
+    path.join(rootDir, 'identity.secret'),
+    path.join(rootDir, 'identity.public'),
+  );
+  const port = await freeUdpPort();
+  const planet = makePlanet({
+    roots: [{ identity, endpoints: [`127.0.0.1/${port}`] }],
+    signingKey: await generatePlanetKey(),
+  });
+  const planetFile = path.join(dir, 'planet');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(planetFile, planet);
+  const proc = spawnNode(
+    [
+      '--storage',
+      rootDir,
+      '--planet',
+      planetFile,
+      '--port',
+      String(port),
+      '--lab',
+      '--root',
+      '--stats',
+      '100',
+    ],
+    suite,
+  );
+  await proc.waitFor((l) => l.event === 'started');
+  return { process: proc, planetFile, planet, identity, port };
+}
