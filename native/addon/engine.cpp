@@ -88,6 +88,10 @@ class Engine::Host : public vl1::CoreHost {
     e.core = std::move(event);
     engine_.emit(std::move(e));
   }
+  void sendNatOpener(int64_t, const vl1::InetAddress& to, const uint8_t* data, size_t len,
+                     unsigned ttl) override {
+    engine_.sendWithTtl(to, data, len, ttl);
+  }
   uint64_t random64() override {
     uint64_t v;
     crypto::randomBytes(reinterpret_cast<uint8_t*>(&v), sizeof v);
@@ -266,6 +270,21 @@ void Engine::queueSend(int64_t localSocket, const vl1::InetAddress& to, const ui
   o.len = len;
   outBytes_.insert(outBytes_.end(), data, data + len);
   outbox_.push_back(o);
+}
+
+void Engine::sendWithTtl(const vl1::InetAddress& to, const uint8_t* data, size_t len,
+                         unsigned ttl) {
+  if (!to.isV4() || fds_[0] < 0) return;
+  flushOutbox();  // keep the order of what was queued before
+  sockaddr_storage ss{};
+  const unsigned ssLen = to.toSockaddr(&ss);
+  int previous = 64;
+  socklen_t optLen = sizeof previous;
+  getsockopt(fds_[0], IPPROTO_IP, IP_TTL, &previous, &optLen);
+  const int low = static_cast<int>(ttl);
+  setsockopt(fds_[0], IPPROTO_IP, IP_TTL, &low, sizeof low);
+  sendto(fds_[0], data, len, 0, reinterpret_cast<sockaddr*>(&ss), ssLen);
+  setsockopt(fds_[0], IPPROTO_IP, IP_TTL, &previous, sizeof previous);
 }
 
 void Engine::flushOutbox() {

@@ -75,6 +75,7 @@ class Engine {
   void afterActivity();
   void flushOutbox();
   void queueSend(int64_t localSocket, const vl1::InetAddress& to, const uint8_t* data, size_t len);
+  void sendWithTtl(const vl1::InetAddress& to, const uint8_t* data, size_t len, unsigned ttl);
   void checkIdentityOffThread(const vl1::Identity& identity);
 
   EngineOptions options_;

@@ -58,6 +58,10 @@ class CoreHost {
   virtual void onEvent(CoreEvent&& event) = 0;
   // Random 64-bit values for packet ids.
   virtual uint64_t random64() = 0;
+  // A datagram with a low IP TTL, to open a NAT mapping toward a peer without reaching it
+  // (sent on RENDEZVOUS). Hosts that cannot set the TTL may send it as usual or skip it.
+  virtual void sendNatOpener(int64_t localSocket, const InetAddress& to, const uint8_t* data,
+                             size_t len, unsigned ttl) {}
 };
 
 struct CoreOptions {

@@ -3,6 +3,7 @@
 
 #include "../crypto/primitives.h"
 #include "../util/buffer.h"
+#include "../util/hex.h"
 #include "node_core.h"
 
 namespace zts::vl1 {
@@ -19,6 +20,12 @@ uint32_t subnetKey(const InetAddress& a) {
 
 constexpr int64_t kNewIdentityPerSubnetMs = 2000;
 constexpr size_t kMaxPushedPaths = 8;
+constexpr int64_t kWhoisServeIntervalMs = 100;
+constexpr int64_t kRootEchoIntervalMs = 500;
+constexpr int64_t kRootHelloIntervalMs = 250;
+constexpr int64_t kPushBurstWindowMs = 30000;
+constexpr unsigned kPushBurstLimit = 8;
+constexpr unsigned kNatOpenerTtl = 2;
 
 }  // namespace
 
@@ -124,6 +131,13 @@ void NodeCore::answerHello(int64_t now, Peer& p, int64_t localSocket, const Inet
   }
   // The rest (our address as the sender sees it, its planet, its moons) is optional.
   p.lastReceive = now;
+  if (options_.root) {
+    if (p.lastHelloAnswered != 0 && now - p.lastHelloAnswered < kRootHelloIntervalMs) {
+      counters_.drop(Drop::kRateLimited);
+      return;
+    }
+    p.lastHelloAnswered = now;
+  }
   const bool direct = h.hops() == 0;
   if (direct && usablePath(from)) {
     if (options_.root) {
@@ -331,6 +345,13 @@ void NodeCore::handleError(int64_t now, Peer& p, util::Reader& r) {
 }
 
 void NodeCore::handleWhois(int64_t now, Peer& p, util::Reader& r, uint64_t inRe) {
+  if (!options_.root) {
+    if (p.lastWhoisServed != 0 && now - p.lastWhoisServed < kWhoisServeIntervalMs) {
+      counters_.drop(Drop::kRateLimited);
+      return;
+    }
+    p.lastWhoisServed = now;
+  }
   std::vector<uint8_t> body;
   while (r.remaining() >= 5) {
     const uint64_t addr = r.u40();
@@ -368,15 +389,36 @@ void NodeCore::handleRendezvous(int64_t now, Peer& p, util::Reader& r) {
     askWhois(now, with);
     return;
   }
-  if (usablePath(at)) sendHello(now, *other, -1, at);
+  if (!usablePath(at)) return;
+  if (at.isV4()) {
+    // A few bytes that die after two hops open our NAT toward the peer before the HELLO.
+    uint8_t junk[4];
+    util::writeBigEndian(junk, host_.random64(), 4);
+    host_.sendNatOpener(-1, at, junk, sizeof junk, kNatOpenerTtl);
+  }
+  sendHello(now, *other, -1, at);
 }
 
 void NodeCore::handleEcho(int64_t now, Peer& p, uint64_t inRe, util::Reader& r) {
+  if (options_.root) {
+    if (p.lastEchoAnswered != 0 && now - p.lastEchoAnswered < kRootEchoIntervalMs) {
+      counters_.drop(Drop::kRateLimited);
+      return;
+    }
+    p.lastEchoAnswered = now;
+  }
   sendOk(now, p, proto::Verb::kEcho, inRe,
          std::vector<uint8_t>(r.cursor(), r.cursor() + r.remaining()));
 }
 
 void NodeCore::handlePushDirectPaths(int64_t now, Peer& p, util::Reader& r) {
+  // Stock nodes stop listening once 8 arrive less than 30 s apart from one another.
+  p.pushesInBurst = (now - p.lastPushReceived < kPushBurstWindowMs) ? p.pushesInBurst + 1 : 1;
+  p.lastPushReceived = now;
+  if (p.pushesInBurst > kPushBurstLimit) {
+    counters_.drop(Drop::kRateLimited);
+    return;
+  }
   const uint16_t count = r.u16();
   size_t tried = 0;
   for (uint16_t i = 0; i < count && r.ok(); ++i) {

@@ -66,6 +66,12 @@ class Peer {
   int64_t lastSend = 0;
   int64_t lastHelloSent = 0;
   int64_t lastPathPush = 0;
+  // Stock rate limits on what a peer can make us do (protocol.md §6.5, §9).
+  int64_t lastWhoisServed = 0;
+  int64_t lastEchoAnswered = 0;
+  int64_t lastHelloAnswered = 0;
+  int64_t lastPushReceived = 0;
+  unsigned pushesInBurst = 0;
   int64_t latencyMs = -1;
   uint8_t remoteProtocol = 0;
   uint8_t remoteMajor = 0, remoteMinor = 0;
