@@ -16,7 +16,22 @@ export interface CliIo {
   err(text: string): void;
 }
 
+let stdoutGuarded = false;
+
+/** A reader that goes away (`| head`) ends the command quietly, as it ends other tools. */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit();
+  });
+}
+
 export const processIo: CliIo = {
-  out: (text) => process.stdout.write(text),
+  out: (text) => {
+    guardStdout();
+    process.stdout.write(text);
+  },
   err: (text) => process.stderr.write(text),
 };
