@@ -1,0 +1,78 @@
+// The tap into lwIP: one lwIP netif per joined network, fed Ethernet frames from the
+// network and handing back the frames lwIP sends. lwIP is process-global (brief,
+// decision 1) and runs on the engine thread only, without its tcpip thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+struct netif;
+struct pbuf;
+
+namespace zts::tap {
+
+// lwIP's one-time set-up; safe to call again.
+void initLwip();
+// Runs lwIP's due timers; returns ms until the next one (capped at 1000).
+uint32_t runLwipTimers();
+
+struct Ipv6Prefix {
+  uint8_t bytes[16];
+  unsigned bits;
+};
+
+class EthernetTap {
+ public:
+  // A frame lwIP wants on the wire: destination and source MAC (48-bit values), ethertype,
+  // payload after the 14-byte Ethernet header.
+  using Output = std::function<void(uint64_t dst, uint64_t src, uint16_t ethertype,
+                                    const uint8_t* payload, size_t len)>;
+  // For IPv6 NDP emulation: the MAC that owns an address, when the network derives it
+  // (rfc4193 / 6plane addresses of peers), so no neighbour solicitation goes out.
+  using NdpResolver = std::function<std::optional<uint64_t>(const uint8_t ip6[16])>;
+
+  EthernetTap(uint64_t mac, unsigned mtu, Output output);
+  ~EthernetTap();
+  EthernetTap(const EthernetTap&) = delete;
+  EthernetTap& operator=(const EthernetTap&) = delete;
+
+  // A frame from the network into lwIP.
+  void input(uint64_t dst, uint64_t src, uint16_t ethertype, const uint8_t* payload, size_t len);
+
+  void setMtu(unsigned mtu);
+  // Replaces the IPv4 address (0 clears it). `ip` in network byte order as 4 bytes.
+  void setIpv4(const uint8_t ip[4], unsigned prefixBits);
+  // Adds an IPv6 address, ready at once (no duplicate detection: the controller assigns).
+  bool addIpv6(const uint8_t ip[16]);
+  void clearIpv6();
+  void setNdpResolver(NdpResolver resolver) { ndp_ = std::move(resolver); }
+  // Feeds lwIP the answers emulateNdp() made while lwIP was sending (it must not be
+  // re-entered from its own output path). Call after driving lwIP.
+  void deliverDeferred();
+
+  uint64_t mac() const { return mac_; }
+  struct netif* netif() {
+    return netif_.get();
+  }
+
+ private:
+  static signed char linkOutput(struct netif* n, struct pbuf* p);
+  // Answers a neighbour solicitation for an emulated address itself; true if it did.
+  bool emulateNdp(const uint8_t* frame, size_t len);
+
+  uint64_t mac_;
+  Output output_;
+  NdpResolver ndp_;
+  std::unique_ptr<struct netif> netif_;
+  std::vector<uint8_t> scratch_;
+  struct Deferred {
+    uint64_t dst, src;
+    std::vector<uint8_t> packet;
+  };
+  std::vector<Deferred> deferred_;
+};
+
+}  // namespace zts::tap
