@@ -13,7 +13,9 @@ namespace zts::vl1 {
 namespace {
 constexpr size_t kMaxQueued = 256;
 constexpr int64_t kExpectedReplyTtlMs = 60000;
-constexpr int64_t kRootRetryMs = 1000;
+// While no root has answered, greet them often: a stock root may have dropped our first
+// HELLO under its one-new-identity-per-2-s limit.
+constexpr int64_t kRootRetryMs = 500;
 constexpr int64_t kRejectedIdentityMs = 60000;
 }  // namespace
 
@@ -52,6 +54,16 @@ void NodeCore::installPlanetRoots(int64_t now) {
 
 bool NodeCore::isRootAddress(uint64_t addr) const {
   return std::find(rootAddresses_.begin(), rootAddresses_.end(), addr) != rootAddresses_.end();
+}
+
+bool NodeCore::isRootEndpointIp(uint64_t root, const InetAddress& at) const {
+  for (const auto& r : options_.planet.roots()) {
+    if (r.identity.address() != root) continue;
+    if (r.stableEndpoints.empty()) return true;
+    for (const auto& ep : r.stableEndpoints)
+      if (ep.sameIp(at)) return true;
+  }
+  return false;
 }
 
 Peer* NodeCore::peer(uint64_t addr) {

@@ -174,6 +174,8 @@ class NodeCore {
              int64_t value = 0, std::vector<uint8_t> data = {});
   void updateOnline(int64_t now);
   bool isRootAddress(uint64_t address) const;
+  // Stock nodes reach a root only at the IPs its planet entry lists (any port).
+  bool isRootEndpointIp(uint64_t root, const InetAddress& at) const;
   bool usablePath(const InetAddress& a) const { return a.isUsablePath(options_.lab); }
   void installPlanetRoots(int64_t now);
 

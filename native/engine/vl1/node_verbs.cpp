@@ -269,7 +269,7 @@ void NodeCore::handleOkHello(int64_t now, Peer& p, int64_t localSocket, const In
     return;
   }
   p.latencyMs = now - sentAt;
-  if (hops == 0 && usablePath(from)) {
+  if (hops == 0 && usablePath(from) && (!p.isRoot || isRootEndpointIp(p.address(), from))) {
     const bool fresh = p.findPath(localSocket, from) == nullptr;
     Path& path = p.learnPath(localSocket, from, now);
     path.latencyMs = now - sentAt;
