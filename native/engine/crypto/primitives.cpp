@@ -14,6 +14,24 @@ void sha512(uint8_t out[kSha512Len], const uint8_t* data, size_t len) {
   crypto_hash_sha512(out, data, len);
 }
 
+void sha384(uint8_t out[kSha384Len], const uint8_t* data, size_t len) {
+  // FIPS 180-4 §5.3.4: the SHA-384 initial hash value. Everything else (padding, length
+  // encoding, compression) is identical to SHA-512, whose final step writes the eight state
+  // words big-endian; SHA-384 keeps the first six.
+  static constexpr uint64_t kIv[8] = {
+      0xcbbb9d5dc1059ed8ULL, 0x629a292a367cd507ULL, 0x9159015a3070dd17ULL, 0x152fecd8f70e5939ULL,
+      0x67332667ffc00b31ULL, 0x8eb44a8768581511ULL, 0xdb0c2e0d64f98fa7ULL, 0x47b5481dbefa4fa4ULL,
+  };
+  crypto_hash_sha512_state st;
+  std::memset(&st, 0, sizeof st);
+  std::memcpy(st.state, kIv, sizeof kIv);
+  crypto_hash_sha512_update(&st, data, len);
+  uint8_t full[kSha512Len];
+  crypto_hash_sha512_final(&st, full);
+  std::memcpy(out, full, kSha384Len);
+  sodium_memzero(full, sizeof full);
+}
+
 void salsa20Xor(uint8_t* out, const uint8_t* in, size_t len, const uint8_t nonce[kSalsaNonceLen],
                 uint64_t firstBlock, const uint8_t key[kSalsaKeyLen]) {
   crypto_stream_salsa20_xor_ic(out, in, len, nonce, firstBlock, key);

@@ -8,6 +8,7 @@
 namespace zts::crypto {
 
 constexpr size_t kSha512Len = 64;
+constexpr size_t kSha384Len = 48;
 constexpr size_t kSalsaKeyLen = 32;
 constexpr size_t kSalsaNonceLen = 8;
 constexpr size_t kPoly1305KeyLen = 32;
@@ -22,6 +23,11 @@ constexpr size_t kEd25519SignatureLen = 64;
 bool initialize();
 
 void sha512(uint8_t out[kSha512Len], const uint8_t* data, size_t len);
+
+// SHA-384 (FIPS 180-4), needed for the identity hash in membership certificates. libsodium
+// has no SHA-384, but it is SHA-512's compression started from different initial values and
+// truncated to 48 bytes, so it reuses libsodium's SHA-512 engine.
+void sha384(uint8_t out[kSha384Len], const uint8_t* data, size_t len);
 
 // Salsa20/20 keystream XOR starting at 64-byte block `firstBlock` (in may equal out).
 void salsa20Xor(uint8_t* out, const uint8_t* in, size_t len, const uint8_t nonce[kSalsaNonceLen],
