@@ -31,6 +31,16 @@ class SimNode : public vl1::CoreHost {
                     size_t len) override;
   void checkIdentity(const vl1::Identity& identity) override;
   void onEvent(vl1::CoreEvent&& event) override { events.push_back(std::move(event)); }
+  struct Frame {
+    uint64_t nwid, dst, src;
+    uint16_t etherType;
+    std::vector<uint8_t> data;
+  };
+  void onFrame(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType, const uint8_t* data,
+               size_t len) override {
+    frames.push_back({nwid, dst, src, etherType, std::vector<uint8_t>(data, data + len)});
+  }
+  std::vector<Frame> frames;
   uint64_t random64() override;
 
   bool has(vl1::CoreEvent::Type type, uint64_t address = 0) const {

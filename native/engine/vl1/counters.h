@@ -28,6 +28,13 @@ enum class Drop : uint8_t {
   kBadWorld,
   kOldProtocol,
   kUnhandledVerb,
+  kNoSuchNetwork,
+  kNotAMember,
+  kRulesDrop,
+  kRulesUnsupported,
+  kBadConfig,
+  kNotFromController,
+  kNoMulticastRecipients,
   kCount,
 };
 
@@ -54,6 +61,13 @@ inline const char* dropName(Drop d) {
       "bad_world",
       "old_protocol",
       "unhandled_verb",
+      "no_such_network",
+      "not_a_member",
+      "rules_drop",
+      "rules_unsupported",
+      "bad_config",
+      "not_from_controller",
+      "no_multicast_recipients",
   };
   static_assert(sizeof kNames / sizeof kNames[0] == static_cast<size_t>(Drop::kCount));
   return kNames[static_cast<size_t>(d)];

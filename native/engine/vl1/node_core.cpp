@@ -81,7 +81,11 @@ Peer& NodeCore::learnPeer(int64_t now, const Identity& identity, const uint8_t k
 
 void NodeCore::event(CoreEvent::Type type, uint64_t addr, const InetAddress& path, int64_t value,
                      std::vector<uint8_t> data) {
-  CoreEvent e{type, addr, path, value, std::move(data)};
+  CoreEvent e{type};
+  e.address = addr;
+  e.path = path;
+  e.value = value;
+  e.data = std::move(data);
   host_.onEvent(std::move(e));
 }
 
@@ -248,6 +252,12 @@ bool NodeCore::sendToPeer(int64_t now, uint64_t dest, proto::Verb verb,
     txQueue_.push_back({dest, verb, payload, wantReply, now});
     askWhois(now, dest);
     return true;
+  }
+  if ((verb == proto::Verb::kFrame || verb == proto::Verb::kMulticastFrame) &&
+      payload.size() >= 8) {
+    // Peers on private networks drop frames until they hold our COM: send it first.
+    auto it = networks_.find(util::readBigEndian(payload.data(), 8));
+    if (it != networks_.end() && it->second->isPrivate()) pushCredentials(now, *it->second, *p);
   }
   std::vector<uint8_t> packet;
   packet.reserve(proto::kHeaderLen + payload.size());
@@ -510,6 +520,7 @@ int64_t NodeCore::processTimers(int64_t now) {
   for (auto it = rendezvousSent_.begin(); it != rendezvousSent_.end();)
     it = now - it->second > timing::kRendezvousIntervalMs ? rendezvousSent_.erase(it)
                                                           : std::next(it);
+  vl2Timers(now);
   updateOnline(now);
   return now + timing::kHousekeepingMs;
 }

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../vl2/network.h"
 #include "counters.h"
 #include "fragment.h"
 #include "identity.h"
@@ -36,9 +37,13 @@ struct CoreEvent {
     kPlanetUpdated,    // a signed planet update replaced ours (data = the new World)
     kError,            // ERROR received (address, value = code, data = in-re verb ‖ payload)
     kUserMessage,      // USER_MESSAGE (address, value = type id, data = payload)
+    kNetworkStatus,    // a joined network's status changed (network, value = NetworkStatus)
+    kNetworkConfig,    // a network's new config (network, data = its Dictionary, to cache)
+    kNetworkLeft,      // a network was left (network)
   };
   Type type;
   uint64_t address = 0;
+  uint64_t network = 0;
   InetAddress path;
   int64_t value = 0;
   std::vector<uint8_t> data;
@@ -62,7 +67,20 @@ class CoreHost {
   // (sent on RENDEZVOUS). Hosts that cannot set the TTL may send it as usual or skip it.
   virtual void sendNatOpener(int64_t localSocket, const InetAddress& to, const uint8_t* data,
                              size_t len, unsigned ttl) {}
+  // An Ethernet frame for our tap on network `nwid` (MACs are 48-bit values).
+  virtual void onFrame(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,
+                       const uint8_t* data, size_t len) {}
 };
+
+// What a controller answers a NETWORK_CONFIG_REQUEST with (the lab's controller).
+struct ConfigReply {
+  enum class Kind : uint8_t { kConfig, kNotFound, kAccessDenied };
+  Kind kind = Kind::kNotFound;
+  // Signed chunk payloads (vl2::buildChunks), each sent in its own OK.
+  std::vector<std::vector<uint8_t>> chunks;
+};
+using ConfigRequestHandler = std::function<ConfigReply(
+    int64_t now, const Identity& member, uint64_t nwid, const std::vector<uint8_t>& metadata)>;
 
 struct CoreOptions {
   Identity identity;  // with its private key
@@ -73,6 +91,8 @@ struct CoreOptions {
   // planet to OK(HELLO). The identity must be one of the planet's roots.
   bool root = false;
   size_t physicalMtu = proto::kDefaultPhysicalMtu;
+  // Controller role: answers config requests for networks whose id starts with our address.
+  ConfigRequestHandler configRequestHandler;
 };
 
 class NodeCore {
@@ -94,6 +114,21 @@ class NodeCore {
   // unknown. Returns false when the packet cannot be queued.
   bool sendToPeer(int64_t now, uint64_t address, proto::Verb verb,
                   const std::vector<uint8_t>& payload, bool expectReply = false);
+
+  // Joins a network (ad-hoc ones get their config made locally). A cached config from an
+  // earlier run applies at once and a fresh one is requested. False if already joined.
+  bool join(int64_t now, uint64_t nwid, const std::vector<uint8_t>* cachedConfig = nullptr);
+  void leave(int64_t now, uint64_t nwid);
+  // An Ethernet frame from our tap (lwIP) onto the network.
+  void sendFrame(int64_t now, uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,
+                 const uint8_t* data, size_t len);
+  const vl2::Network* network(uint64_t nwid) const;
+  // Controller role: sends a member a new config (NETWORK_CONFIG pushes), or tells it that
+  // it lost access, as soon as its membership changes.
+  void pushConfig(int64_t now, uint64_t member, uint64_t nwid, const ConfigReply& reply);
+  const std::unordered_map<uint64_t, std::unique_ptr<vl2::Network>>& networks() const {
+    return networks_;
+  }
 
   uint64_t address() const { return options_.identity.address(); }
   const Identity& identity() const { return options_.identity; }
@@ -149,6 +184,32 @@ class NodeCore {
   void handlePushDirectPaths(int64_t now, Peer& peer, util::Reader& r);
   void relay(int64_t now, uint8_t* data, size_t len, bool fragment);
 
+  // VL2 (node_vl2.cpp, node_multicast.cpp)
+  bool handleVl2(int64_t now, Peer& peer, proto::Verb verb, uint64_t packetId, util::Reader& r);
+  void handleConfigChunk(int64_t now, Peer& peer, util::Reader& r, bool pushed, uint64_t inRe);
+  void handleConfigRequest(int64_t now, Peer& peer, uint64_t packetId, util::Reader& r);
+  void handleNetworkError(int64_t now, Peer& peer, uint8_t inReVerb, uint8_t code, util::Reader& r);
+  void handleCredentials(int64_t now, Peer& peer, util::Reader& r);
+  void handleFrame(int64_t now, Peer& peer, util::Reader& r);
+  void handleExtFrame(int64_t now, Peer& peer, uint64_t packetId, util::Reader& r);
+  void deliverFrame(int64_t now, vl2::Network& net, Peer& peer, uint64_t dst, uint64_t src,
+                    uint16_t etherType, const uint8_t* data, size_t len);
+  bool admitFrom(int64_t now, vl2::Network& net, Peer& peer);
+  void requestConfig(int64_t now, vl2::Network& net);
+  void pushCredentials(int64_t now, vl2::Network& net, Peer& peer, bool force = false);
+  void setStatus(vl2::Network& net, vl2::NetworkStatus status);
+  void adoptConfig(int64_t now, vl2::Network& net, vl2::NetworkConfig cfg,
+                   const std::vector<uint8_t>& dict);
+  void vl2Timers(int64_t now);
+  void handleMulticastLike(int64_t now, Peer& peer, util::Reader& r);
+  void handleMulticastGather(int64_t now, Peer& peer, uint64_t packetId, util::Reader& r);
+  void handleGatherResults(int64_t now, util::Reader& r, bool fromMulticastFrameOk);
+  void handleMulticastFrame(int64_t now, Peer& peer, util::Reader& r);
+  void sendMulticast(int64_t now, vl2::Network& net, const vl2::MulticastGroup& group, uint64_t src,
+                     uint16_t etherType, const uint8_t* data, size_t len);
+  void announceMulticast(int64_t now, vl2::Network& net);
+  void gather(int64_t now, vl2::Network& net, const vl2::MulticastGroup& group);
+
   // send
   void sendHello(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& to);
   void sendArmored(int64_t now, Peer& peer, std::vector<uint8_t>& packet, bool expectReply,
@@ -195,6 +256,9 @@ class NodeCore {
   std::map<uint32_t, int64_t> helloValidationBySubnet_;
   std::vector<uint64_t> rootAddresses_;
   std::vector<uint8_t> planetBytes_;
+  std::unordered_map<uint64_t, std::unique_ptr<vl2::Network>> networks_;
+  // Root role: who LIKEs which group on which network (protocol.md §9 item 5).
+  std::map<std::pair<uint64_t, vl2::MulticastGroup>, std::map<uint64_t, int64_t>> rootLikes_;
   bool online_ = false;
   bool started_ = false;
   int64_t lastHousekeeping_ = 0;

@@ -218,7 +218,7 @@ void NodeCore::handleAuthenticated(int64_t now, Peer& p, int64_t localSocket,
       break;
     }
     default:
-      counters_.drop(Drop::kUnhandledVerb);
+      if (!handleVl2(now, p, verb, h.packetId(), r)) counters_.drop(Drop::kUnhandledVerb);
       break;
   }
 }
@@ -250,6 +250,15 @@ void NodeCore::handleOk(int64_t now, Peer& p, int64_t localSocket, const InetAdd
       p.latencyMs = now - sentAt;
       event(CoreEvent::Type::kEchoReply, p.address(), from, now - sentAt,
             std::vector<uint8_t>(r.cursor(), r.cursor() + r.remaining()));
+      break;
+    case proto::Verb::kNetworkConfigRequest:
+      handleConfigChunk(now, p, r, false, inRe);
+      break;
+    case proto::Verb::kMulticastGather:
+      handleGatherResults(now, r, false);
+      break;
+    case proto::Verb::kMulticastFrame:
+      handleGatherResults(now, r, true);
       break;
     default:
       break;
@@ -342,6 +351,7 @@ void NodeCore::handleError(int64_t now, Peer& p, util::Reader& r) {
   std::vector<uint8_t> data{inReVerb};
   data.insert(data.end(), r.cursor(), r.cursor() + r.remaining());
   event(CoreEvent::Type::kError, p.address(), {}, code, std::move(data));
+  handleNetworkError(now, p, inReVerb, code, r);
 }
 
 void NodeCore::handleWhois(int64_t now, Peer& p, util::Reader& r, uint64_t inRe) {
