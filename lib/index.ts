@@ -26,6 +26,12 @@ export {
   type EchoResult,
 } from './node.js';
 export {
+  NetworkLease,
+  type NetworkInfo,
+  type NetworkStatus,
+  type NetworkRoute,
+} from './network.js';
+export {
   parsePlanet,
   readPlanetFile,
   makePlanet,

@@ -67,11 +67,18 @@ export interface NativeNodeEvent {
     | 'external-address'
     | 'planet'
     | 'error'
-    | 'user-message';
+    | 'user-message'
+    | 'network-status'
+    | 'network-config'
+    | 'network-left';
   /** The ZeroTier address (10 hex digits) the event is about, if any. */
   address?: string;
   /** A physical endpoint, "ip/port". */
   path?: string;
+  /** The network (16 hex digits) a network-* event is about. */
+  network?: string;
+  /** network-status: REQUESTING_CONFIGURATION, OK, ACCESS_DENIED, NOT_FOUND, ... */
+  status?: string;
   /** Round trip in ms (echo, path), error code (error), type id (user-message). */
   value: number;
   data?: Buffer;
@@ -89,8 +96,14 @@ export declare class NativeNode {
   readonly port: number;
   /** Sends ECHO to a node; the answer arrives as an 'echo' event with the round trip. */
   echo(address: string, payload: Uint8Array): void;
-  /** A JSON snapshot of the engine's counters, peers or status. */
-  query(kind: 'counters' | 'peers' | 'status'): Promise<string>;
+  /** A JSON snapshot of the engine's counters, peers, status or joined networks. */
+  query(kind: 'counters' | 'peers' | 'status' | 'networks'): Promise<string>;
+  /**
+   * Joins a network (16 hex digits); a cached config (its Dictionary bytes from an earlier
+   * 'network-config' event) applies at once while a fresh one is requested.
+   */
+  join(networkId: string, cachedConfig?: Uint8Array): void;
+  leave(networkId: string): void;
   /** Stops the engine thread and closes the sockets; idempotent. */
   close(): void;
 }

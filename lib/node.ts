@@ -9,6 +9,16 @@ import { networkInterfaces } from 'node:os';
 
 import { Identity } from './identity.js';
 import { addon, type NativeNode, type NativeNodeEvent } from './native.js';
+import {
+  NetworkLease,
+  normalizeNetworkId,
+  readCachedConfig,
+  removeCachedConfig,
+  writeCachedConfig,
+  type NetworkHost,
+  type NetworkInfo,
+  type NetworkStatus,
+} from './network.js';
 import { parsePlanet } from './planet.js';
 import { loadOrCreateIdentity, readStoredPlanet } from './storage.js';
 import { invalidArgType, validateInteger, validateString } from './validate.js';
@@ -109,10 +119,16 @@ export function classifyNat(
   return 'unknown';
 }
 
-/** The running node. Events: 'online', 'offline', 'peer', 'path', 'path-lost', 'external-address', 'planet', 'peer-error', 'user-message', 'closed'. */
-export class ZeroTierNode extends EventEmitter {
+/**
+ * The running node. Events: 'online', 'offline', 'peer', 'path', 'path-lost',
+ * 'external-address', 'planet', 'peer-error', 'user-message', 'network-status',
+ * 'network-config', 'network-left', 'closed'.
+ */
+export class ZeroTierNode extends EventEmitter implements NetworkHost {
   readonly identity: Identity;
+  readonly storagePath: string | undefined;
   readonly #native: NativeNode;
+  readonly #leases = new Map<string, number>();
   #online = false;
   #closed = false;
   readonly #echoes = new Map<
@@ -120,10 +136,57 @@ export class ZeroTierNode extends EventEmitter {
     { resolve: (r: EchoResult | null) => void; timer: NodeJS.Timeout }
   >();
 
-  constructor(identity: Identity, native: NativeNode) {
+  constructor(identity: Identity, native: NativeNode, storagePath?: string) {
     super();
     this.identity = identity;
     this.#native = native;
+    this.storagePath = storagePath;
+  }
+
+  /**
+   * Joins a network and returns a lease on it; the network is left when the last lease is
+   * released. A config cached by an earlier run applies at once.
+   */
+  async join(networkId: string): Promise<NetworkLease> {
+    this.#requireOpen();
+    const id = normalizeNetworkId(networkId);
+    const count = this.#leases.get(id) ?? 0;
+    this.#leases.set(id, count + 1);
+    if (count === 0) this.nativeJoin(id, await readCachedConfig(this.storagePath, id));
+    return new NetworkLease(id, this, async () => {
+      const left = (this.#leases.get(id) ?? 1) - 1;
+      if (left > 0) {
+        this.#leases.set(id, left);
+        return;
+      }
+      this.#leases.delete(id);
+      if (!this.#closed) {
+        this.nativeLeave(id);
+        await removeCachedConfig(this.storagePath, id);
+      }
+    });
+  }
+
+  /** The joined networks with their status, addresses and routes. */
+  async networks(): Promise<NetworkInfo[]> {
+    this.#requireOpen();
+    return this.networkInfos();
+  }
+
+  /** @internal */
+  nativeJoin(id: string, cached?: Uint8Array): void {
+    this.#native.join(id, cached);
+  }
+
+  /** @internal */
+  nativeLeave(id: string): void {
+    this.#native.leave(id);
+  }
+
+  /** @internal */
+  async networkInfos(): Promise<NetworkInfo[]> {
+    if (this.#closed) return [];
+    return JSON.parse(await this.#native.query('networks')) as NetworkInfo[];
   }
 
   /** This node's ZeroTier address (10 hex digits). */
@@ -255,6 +318,19 @@ export class ZeroTierNode extends EventEmitter {
         case 'user-message':
           this.emit('user-message', { address: e.address, type: e.value, data: e.data });
           break;
+        case 'network-status':
+          this.emit('network-status', { network: e.network, status: e.status as NetworkStatus });
+          break;
+        case 'network-config':
+          if (this.storagePath !== undefined && e.network !== undefined && e.data !== undefined) {
+            // Best effort: a failed cache write costs only a slower rejoin after a restart.
+            writeCachedConfig(this.storagePath, e.network, e.data).catch(() => undefined);
+          }
+          this.emit('network-config', { network: e.network });
+          break;
+        case 'network-left':
+          this.emit('network-left', { network: e.network });
+          break;
       }
     }
   }
@@ -363,7 +439,7 @@ async function startNode(opts: NodeOptions): Promise<Running> {
     },
     (events) => sink.node?._onEvents(events),
   );
-  sink.node = new ZeroTierNode(identity, native);
+  sink.node = new ZeroTierNode(identity, native, opts.storagePath);
   current = { node: sink.node, refs: 0, options: opts };
   return current;
 }

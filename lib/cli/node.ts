@@ -7,11 +7,12 @@ import { parseArgs } from 'node:util';
 import { NodeService, type NodeOptions } from '../node.js';
 import { CliError, type CliIo } from './io.js';
 
-export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet <file>] [--port <n>] [--lab] [--root] [--json]
+export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet <file>] [--port <n>] [--join <nwid>]... [--lab] [--root] [--json]
 
   --storage <dir>   identity.secret / identity.public live here (made on first start)
   --planet <file>   a custom planet (default: <dir>/planet if present, else Earth)
   --port <n>        UDP port (default: random)
+  --join <nwid>     join a network (repeatable); prints its status and addresses as they change
   --lab             accept loopback paths (a lab on one machine)
   --root            act as a root: relay and introduce peers (for labs and tests)
   --stats <ms>      print the node's counters every <ms> milliseconds
@@ -35,6 +36,7 @@ export async function runNode(
         root: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         stats: { type: 'string' },
+        join: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -96,6 +98,33 @@ export async function runNode(
     ),
   );
   node.on('planet', () => print('planet', { address: node.address }, 'planet updated'));
+  const leases = [];
+  const shown = new Map<string, string>();
+  const showNetwork = async (id: string) => {
+    const info = (await node.networks()).find((n) => n.id === id);
+    if (info === undefined) return;
+    const key = `${info.status} ${info.addresses.join(',')}`;
+    if (shown.get(id) === key) return;
+    shown.set(id, key);
+    print(
+      'network',
+      { nwid: id, status: info.status, addresses: info.addresses, name: info.name ?? null },
+      `network ${id} ${info.status}${info.name ? ` "${info.name}"` : ''} ${info.addresses.join(' ')}`.trimEnd(),
+    );
+  };
+  const onNetworkEvent = (e: { network: string }) => {
+    showNetwork(e.network).catch(() => undefined);
+  };
+  node.on('network-status', onNetworkEvent);
+  node.on('network-config', onNetworkEvent);
+  for (const id of values.join ?? []) {
+    try {
+      leases.push(await node.join(id));
+    } catch (e) {
+      await ref.release();
+      throw new CliError(`--join ${id}: ${(e as Error).message}`);
+    }
+  }
   let statsTimer: NodeJS.Timeout | undefined;
   if (values.stats !== undefined) {
     const every = Number(values.stats);
@@ -110,6 +139,8 @@ export async function runNode(
   }
   await stop;
   if (statsTimer !== undefined) clearInterval(statsTimer);
+  node.off('network-status', onNetworkEvent);
+  node.off('network-config', onNetworkEvent);
   await ref.release();
   print('stopped', { address: node.address }, 'stopped');
   return 0;

@@ -2,6 +2,9 @@
 
 #include <sstream>
 
+#include "../engine/util/hex.h"
+#include "../engine/vl2/addresses.h"
+
 namespace zts::addon {
 namespace {
 
@@ -73,6 +76,40 @@ std::string statusJson(const vl1::NodeCore& core) {
       << ",\"address\":" << quoted(seen.toString()) << '}';
   }
   o << "]}";
+  return o.str();
+}
+
+std::string networksJson(const vl1::NodeCore& core) {
+  std::ostringstream o;
+  o << '[';
+  bool first = true;
+  for (const auto& [nwid, net] : core.networks()) {
+    if (!first) o << ',';
+    first = false;
+    uint8_t id[8];
+    util::writeBigEndian(id, nwid, 8);
+    std::string hex;
+    util::appendHex(hex, id, 8);
+    o << "{\"id\":" << quoted(hex) << ",\"status\":" << quoted(vl2::statusName(net->status))
+      << ",\"mac\":" << quoted(vl2::macToString(net->myMac()));
+    if (net->config) {
+      const auto& c = *net->config;
+      o << ",\"name\":" << quoted(c.name) << ",\"mtu\":" << c.mtu << ",\"type\":"
+        << quoted(c.type == vl2::NetworkConfig::Type::kPublic ? "public" : "private")
+        << ",\"revision\":" << c.revision << ",\"addresses\":[";
+      for (size_t i = 0; i < c.staticIps.size(); ++i)
+        o << (i ? "," : "") << quoted(c.staticIps[i].toString());
+      o << "],\"routes\":[";
+      for (size_t i = 0; i < c.routes.size(); ++i) {
+        o << (i ? "," : "") << "{\"target\":" << quoted(c.routes[i].target.toString())
+          << ",\"via\":" << (c.routes[i].via.isNil() ? "null" : quoted(c.routes[i].via.ipString()))
+          << '}';
+      }
+      o << ']';
+    }
+    o << '}';
+  }
+  o << ']';
   return o.str();
 }
 

@@ -10,5 +10,6 @@ namespace zts::addon {
 std::string countersJson(const vl1::NodeCore& core);
 std::string peersJson(vl1::NodeCore& core, int64_t now);
 std::string statusJson(const vl1::NodeCore& core);
+std::string networksJson(const vl1::NodeCore& core);
 
 }  // namespace zts::addon

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -82,7 +83,12 @@ class Engine::Host : public vl1::CoreHost {
   void checkIdentity(const vl1::Identity& identity) override {
     engine_.checkIdentityOffThread(identity);
   }
+  void onFrame(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType, const uint8_t* data,
+               size_t len) override {
+    engine_.taps().queueInbound(nwid, dst, src, etherType, data, len);
+  }
   void onEvent(vl1::CoreEvent&& event) override {
+    engine_.onNetworkEvent(event);
     EngineEvent e;
     e.kind = EngineEvent::Kind::kCore;
     e.core = std::move(event);
@@ -137,6 +143,11 @@ bool Engine::start(int& error) {
   }
   host_ = std::make_unique<Host>(*this);
   core_ = std::make_unique<vl1::NodeCore>(options_.core, *host_);
+  taps_ = std::make_unique<tap::NetworkTaps>(
+      options_.core.identity.address(),
+      [this](uint64_t nwid, uint64_t dst, uint64_t src, uint16_t type, const uint8_t* d, size_t n) {
+        core_->sendFrame(now(), nwid, dst, src, type, d, n);
+      });
   inBytes_.resize(kRecvBatch * kRecvSlot);
   // The handles are set up here, before the thread exists, so that post() and stop() can
   // wake the loop from the first moment; from here on only the engine thread touches them.
@@ -201,6 +212,7 @@ void Engine::onWake() {
   for (auto& c : commands) c(*this);
   afterActivity();
   if (stopping_) {
+    taps_.reset();  // lwIP's netifs go before the loop does
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
     for (int i = 0; i < 2; ++i)
@@ -239,7 +251,9 @@ void Engine::onReadable(int socketIndex) {
 
 void Engine::onTimer() {
   const int64_t t = now();
-  const int64_t next = core_->processTimers(t);
+  const int64_t coreNext = core_->processTimers(t) - t;
+  const int64_t lwipNext = taps_->runTimers();
+  const int64_t next = t + std::min(coreNext, lwipNext);
   afterActivity();
   if (!stopping_)
     uv_timer_start(
@@ -248,6 +262,7 @@ void Engine::onTimer() {
 }
 
 void Engine::afterActivity() {
+  if (taps_) taps_->deliver();
   flushOutbox();
   if (!pending_.empty()) {
     std::vector<EngineEvent> batch;
@@ -317,6 +332,20 @@ void Engine::flushOutbox() {
   }
   outbox_.clear();
   outBytes_.clear();
+}
+
+void Engine::onNetworkEvent(const vl1::CoreEvent& e) {
+  using T = vl1::CoreEvent::Type;
+  if (e.type == T::kNetworkConfig) {
+    if (const auto* net = core_->network(e.network); net != nullptr && net->config)
+      taps_->configure(e.network, *net->config);
+  } else if (e.type == T::kNetworkLeft) {
+    taps_->remove(e.network);
+  } else if (e.type == T::kNetworkStatus &&
+             (e.value == static_cast<int64_t>(vl2::NetworkStatus::kAccessDenied) ||
+              e.value == static_cast<int64_t>(vl2::NetworkStatus::kNotFound))) {
+    taps_->remove(e.network);
+  }
 }
 
 void Engine::checkIdentityOffThread(const vl1::Identity& identity) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "../engine/tap/network_taps.h"
 #include "../engine/vl1/node_core.h"
 
 namespace zts::addon {
@@ -57,6 +58,7 @@ class Engine {
   int64_t now() const;
   void emit(EngineEvent&& event) { pending_.push_back(std::move(event)); }
   uint16_t port() const { return port_; }
+  tap::NetworkTaps& taps() { return *taps_; }
 
  private:
   class Host;
@@ -77,11 +79,14 @@ class Engine {
   void queueSend(int64_t localSocket, const vl1::InetAddress& to, const uint8_t* data, size_t len);
   void sendWithTtl(const vl1::InetAddress& to, const uint8_t* data, size_t len, unsigned ttl);
   void checkIdentityOffThread(const vl1::Identity& identity);
+  // Keeps the netifs in step with what the core says about networks.
+  void onNetworkEvent(const vl1::CoreEvent& event);
 
   EngineOptions options_;
   EventSink sink_;
   std::unique_ptr<Host> host_;
   std::unique_ptr<vl1::NodeCore> core_;
+  std::unique_ptr<tap::NetworkTaps> taps_;
   int fds_[2] = {-1, -1};  // IPv4, IPv6
   uint16_t port_ = 0;
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "../engine/util/hex.h"
+#include "../engine/vl2/network.h"
 #include "engine-queries.h"
 
 namespace zts::addon {
@@ -61,6 +62,8 @@ Napi::Function NodeWrapper::Define(Napi::Env env) {
                          InstanceAccessor<&NodeWrapper::GetPort>("port"),
                          InstanceMethod<&NodeWrapper::Echo>("echo"),
                          InstanceMethod<&NodeWrapper::Query>("query"),
+                         InstanceMethod<&NodeWrapper::Join>("join"),
+                         InstanceMethod<&NodeWrapper::Leave>("leave"),
                          InstanceMethod<&NodeWrapper::Close>("close"),
                      });
 }
@@ -190,6 +193,16 @@ void NodeWrapper::Channel::drain(Napi::Env env) {
     o.Set("type", eventTypeName(e.core.type));
     if (e.core.address != 0) o.Set("address", vl1::addressToString(e.core.address));
     if (!e.core.path.isNil()) o.Set("path", e.core.path.toString());
+    if (e.core.network != 0) {
+      uint8_t id[8];
+      util::writeBigEndian(id, e.core.network, 8);
+      std::string hex;
+      util::appendHex(hex, id, 8);
+      o.Set("network", hex);
+    }
+    if (e.core.type == vl1::CoreEvent::Type::kNetworkStatus) {
+      o.Set("status", vl2::statusName(static_cast<vl2::NetworkStatus>(e.core.value)));
+    }
     o.Set("value", Napi::Number::New(env, static_cast<double>(e.core.value)));
     if (!e.core.data.empty()) {
       o.Set("data", Napi::Buffer<uint8_t>::Copy(env, e.core.data.data(), e.core.data.size()));
@@ -227,8 +240,8 @@ Napi::Value NodeWrapper::Query(const Napi::CallbackInfo& info) {
   const std::string kind = info.Length() > 0 && info[0].IsString()
                                ? info[0].As<Napi::String>().Utf8Value()
                                : std::string();
-  if (kind != "counters" && kind != "peers" && kind != "status") {
-    throw Napi::TypeError::New(info.Env(), "query('counters' | 'peers' | 'status')");
+  if (kind != "counters" && kind != "peers" && kind != "status" && kind != "networks") {
+    throw Napi::TypeError::New(info.Env(), "query('counters' | 'peers' | 'status' | 'networks')");
   }
   const uint32_t id = nextQuery_++;
   auto deferred = Napi::Promise::Deferred::New(info.Env());
@@ -240,9 +253,47 @@ Napi::Value NodeWrapper::Query(const Napi::CallbackInfo& info) {
     if (kind == "counters") reply.reply = countersJson(e.core());
     if (kind == "peers") reply.reply = peersJson(e.core(), e.now());
     if (kind == "status") reply.reply = statusJson(e.core());
+    if (kind == "networks") reply.reply = networksJson(e.core());
     e.emit(std::move(reply));
   });
   return deferred.Promise();
+}
+
+namespace {
+bool parseNetworkId(const Napi::Value& v, uint64_t& out) {
+  if (!v.IsString()) return false;
+  uint8_t b[8];
+  if (!util::decodeHex(v.As<Napi::String>().Utf8Value(), b, 8)) return false;
+  out = util::readBigEndian(b, 8);
+  return true;
+}
+}  // namespace
+
+Napi::Value NodeWrapper::Join(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  uint64_t nwid;
+  if (info.Length() < 1 || !parseNetworkId(info[0], nwid)) {
+    throw Napi::TypeError::New(info.Env(), "join(networkId, cachedConfig?)");
+  }
+  std::vector<uint8_t> cached;
+  if (info.Length() > 1 && info[1].IsTypedArray()) {
+    auto b = info[1].As<Napi::Uint8Array>();
+    cached.assign(b.Data(), b.Data() + b.ByteLength());
+  }
+  engine_->post([nwid, cached = std::move(cached)](Engine& e) {
+    e.core().join(e.now(), nwid, cached.empty() ? nullptr : &cached);
+  });
+  return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::Leave(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  uint64_t nwid;
+  if (info.Length() < 1 || !parseNetworkId(info[0], nwid)) {
+    throw Napi::TypeError::New(info.Env(), "leave(networkId)");
+  }
+  engine_->post([nwid](Engine& e) { e.core().leave(e.now(), nwid); });
+  return info.Env().Undefined();
 }
 
 Napi::Value NodeWrapper::Close(const Napi::CallbackInfo& info) {

@@ -25,6 +25,8 @@ class NodeWrapper : public Napi::ObjectWrap<NodeWrapper> {
   Napi::Value GetPort(const Napi::CallbackInfo& info);
   Napi::Value Echo(const Napi::CallbackInfo& info);
   Napi::Value Query(const Napi::CallbackInfo& info);
+  Napi::Value Join(const Napi::CallbackInfo& info);
+  Napi::Value Leave(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // What the engine thread and the JS thread share. Owned jointly, so a batch queued to

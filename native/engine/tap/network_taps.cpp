@@ -1,0 +1,96 @@
+#include "network_taps.h"
+
+#include <cstring>
+
+#include "../util/hex.h"
+#include "../vl2/addresses.h"
+
+namespace zts::tap {
+namespace {
+
+// The ZeroTier address inside a managed IPv6 address of `nwid`, when it is one (§5.5):
+// rfc4193 fd‖nwid‖9993‖address, 6plane fc‖(nwid^nwid>>32)‖address‖...
+std::optional<uint64_t> addressInManagedIpv6(uint64_t nwid, const uint8_t ip[16]) {
+  uint8_t nw[8];
+  util::writeBigEndian(nw, nwid, 8);
+  if (ip[0] == 0xfd && std::memcmp(ip + 1, nw, 8) == 0 && ip[9] == 0x99 && ip[10] == 0x93)
+    return util::readBigEndian(ip + 11, 5);
+  const uint32_t folded = static_cast<uint32_t>(nwid ^ (nwid >> 32));
+  uint8_t f[4];
+  util::writeBigEndian(f, folded, 4);
+  if (ip[0] == 0xfc && std::memcmp(ip + 1, f, 4) == 0) return util::readBigEndian(ip + 5, 5);
+  return std::nullopt;
+}
+
+}  // namespace
+
+NetworkTaps::NetworkTaps(uint64_t myAddress, FrameOut out)
+    : myAddress_(myAddress), out_(std::move(out)) {
+  initLwip();
+}
+
+NetworkTaps::~NetworkTaps() = default;
+
+EthernetTap* NetworkTaps::tap(uint64_t nwid) {
+  auto it = taps_.find(nwid);
+  return it == taps_.end() ? nullptr : it->second.get();
+}
+
+void NetworkTaps::configure(uint64_t nwid, const vl2::NetworkConfig& cfg) {
+  EthernetTap* t = tap(nwid);
+  if (t == nullptr) {
+    const uint64_t mac = vl2::macFor(myAddress_, nwid);
+    auto created = std::make_unique<EthernetTap>(
+        mac, cfg.mtu,
+        [this, nwid](uint64_t dst, uint64_t src, uint16_t type, const uint8_t* d, size_t n) {
+          out_(nwid, dst, src, type, d, n);
+        });
+    t = created.get();
+    taps_[nwid] = std::move(created);
+  }
+  t->setMtu(cfg.mtu);
+  auto& applied = applied_[nwid];
+  if (applied != cfg.staticIps) {
+    applied = cfg.staticIps;
+    applyAddresses(*t, cfg);
+  }
+  if ((cfg.flags & vl2::NetworkConfig::kFlagNdpEmulation) != 0) {
+    t->setNdpResolver([nwid](const uint8_t ip[16]) -> std::optional<uint64_t> {
+      auto addr = addressInManagedIpv6(nwid, ip);
+      if (!addr) return std::nullopt;
+      return vl2::macFor(*addr, nwid);
+    });
+  } else {
+    t->setNdpResolver(nullptr);
+  }
+}
+
+void NetworkTaps::remove(uint64_t nwid) {
+  taps_.erase(nwid);
+}
+
+void NetworkTaps::queueInbound(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,
+                               const uint8_t* data, size_t len) {
+  if (tap(nwid) == nullptr) return;
+  inbound_.push_back({nwid, dst, src, etherType, std::vector<uint8_t>(data, data + len)});
+}
+
+void NetworkTaps::deliver() {
+  while (!inbound_.empty()) {
+    auto batch = std::move(inbound_);
+    inbound_.clear();
+    for (auto& f : batch) {
+      if (EthernetTap* t = tap(f.nwid))
+        t->input(f.dst, f.src, f.etherType, f.data.data(), f.data.size());
+    }
+  }
+  for (auto& [nwid, t] : taps_) t->deliverDeferred();
+}
+
+uint32_t NetworkTaps::runTimers() {
+  const uint32_t next = tap::runLwipTimers();
+  for (auto& [nwid, t] : taps_) t->deliverDeferred();
+  return next;
+}
+
+}  // namespace zts::tap
