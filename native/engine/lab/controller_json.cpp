@@ -1,0 +1,450 @@
+// The controller's JSON: the stock controller's network and member objects (field names,
+// types and alphabetical member order as in vectors/stock/controller/*.json), POST bodies,
+// and the saved state.
+#include <limits>
+
+#include "../util/json.h"
+#include "controller.h"
+#include "rules_json.h"
+
+namespace zts::lab {
+namespace {
+
+using util::json::Value;
+
+constexpr int kIndent = 2;
+constexpr int64_t kStateVersion = 1;
+
+Value str(std::string s) {
+  return Value::string(std::move(s));
+}
+Value num(int64_t v) {
+  return Value::number(v);
+}
+Value boolean(bool b) {
+  return Value::boolean(b);
+}
+
+Value networkToJson(const Network& n) {
+  const NetworkSettings& s = n.settings;
+  Value pools = Value::array();
+  for (const auto& p : s.ipAssignmentPools) {
+    Value o = Value::object();
+    o.set("ipRangeEnd", str(p.end.ipString()));
+    o.set("ipRangeStart", str(p.start.ipString()));
+    pools.push(std::move(o));
+  }
+  Value routes = Value::array();
+  for (const auto& r : s.routes) {
+    Value o = Value::object();
+    o.set("target", str(r.target.toString()));
+    o.set("via", r.via.isNil() ? Value() : str(r.via.ipString()));
+    routes.push(std::move(o));
+  }
+  Value v4 = Value::object();
+  v4.set("zt", boolean(s.v4AssignZt));
+  Value v6 = Value::object();
+  v6.set("6plane", boolean(s.v6AssignSixPlane));
+  v6.set("rfc4193", boolean(s.v6AssignRfc4193));
+  v6.set("zt", boolean(s.v6AssignZt));
+
+  Value o = Value::object();
+  // Token and SSO authorisation are not implemented; their fields keep the stock shape.
+  o.set("authTokens", Value::array());
+  o.set("authorizationEndpoint", str(""));
+  o.set("capabilities", Value::array());
+  o.set("clientId", str(""));
+  o.set("creationTime", num(n.creationTime));
+  o.set("credentialTimeMaxDelta", num(static_cast<int64_t>(s.credentialTimeMaxDelta)));
+  o.set("dns", Value::array());
+  o.set("enableBroadcast", boolean(s.enableBroadcast));
+  o.set("id", str(nwidToString(n.id)));
+  o.set("ipAssignmentPools", std::move(pools));
+  o.set("mtu", num(s.mtu));
+  o.set("multicastLimit", num(static_cast<int64_t>(s.multicastLimit)));
+  o.set("name", str(s.name));
+  o.set("nwid", str(nwidToString(n.id)));
+  o.set("objtype", str("network"));
+  o.set("private", boolean(s.isPrivate));
+  o.set("remoteTraceLevel", num(0));
+  o.set("remoteTraceTarget", Value());
+  o.set("revision", num(static_cast<int64_t>(n.revision)));
+  o.set("routes", std::move(routes));
+  o.set("rules", rulesToJson(s.rules));
+  o.set("rulesSource", str(""));
+  o.set("ssoEnabled", boolean(false));
+  o.set("tags", Value::array());
+  o.set("v4AssignMode", std::move(v4));
+  o.set("v6AssignMode", std::move(v6));
+  return o;
+}
+
+Value memberToJson(const Member& m) {
+  Value ips = Value::array();
+  for (const auto& a : m.settings.ipAssignments) ips.push(str(a.ipString()));
+  const std::string address = vl1::addressToString(m.address);
+  Value o = Value::object();
+  o.set("activeBridge", boolean(m.settings.activeBridge));
+  o.set("address", str(address));
+  o.set("authenticationExpiryTime", num(0));
+  o.set("authorized", boolean(m.settings.authorized));
+  o.set("capabilities", Value::array());
+  o.set("creationTime", num(m.creationTime));
+  o.set("id", str(address));
+  o.set("identity", str(m.identity ? m.identity->toString(false) : ""));
+  o.set("ipAssignments", std::move(ips));
+  o.set("lastAuthorizedCredential", Value());
+  o.set("lastAuthorizedCredentialType",
+        m.lastAuthorizedCredentialType.empty() ? Value() : str(m.lastAuthorizedCredentialType));
+  o.set("lastAuthorizedTime", num(m.lastAuthorizedTime));
+  o.set("lastDeauthorizedTime", num(m.lastDeauthorizedTime));
+  o.set("name", str(m.settings.name));
+  o.set("noAutoAssignIps", boolean(m.settings.noAutoAssignIps));
+  o.set("nwid", str(nwidToString(m.nwid)));
+  o.set("objtype", str("member"));
+  o.set("remoteTraceLevel", num(0));
+  o.set("remoteTraceTarget", Value());
+  o.set("revision", num(static_cast<int64_t>(m.revision)));
+  o.set("ssoExempt", boolean(false));
+  o.set("tags", Value::array());
+  o.set("vMajor", num(m.vMajor));
+  o.set("vMinor", num(m.vMinor));
+  o.set("vProto", num(m.vProto));
+  o.set("vRev", num(m.vRev));
+  return o;
+}
+
+// Field readers: an absent field leaves `out` alone; a present one of the wrong type or
+// range is an error message. Nothing here writes to the controller.
+std::string readBool(const Value& o, const char* key, bool& out) {
+  const Value* f = o.find(key);
+  if (f == nullptr) return "";
+  if (!f->isBool()) return std::string("\"") + key + "\" must be a boolean";
+  out = f->asBool();
+  return "";
+}
+
+std::string readInt(const Value& o, const char* key, int64_t min, int64_t max, int64_t& out) {
+  const Value* f = o.find(key);
+  if (f == nullptr) return "";
+  const auto i = f->asInt();
+  if (!i || *i < min || *i > max) return std::string("\"") + key + "\" must be an integer in range";
+  out = *i;
+  return "";
+}
+
+template <typename T>
+std::string readUnsigned(const Value& o, const char* key, T& out) {
+  constexpr uint64_t kTypeMax = std::numeric_limits<T>::max();
+  constexpr int64_t kMax = kTypeMax > uint64_t{std::numeric_limits<int64_t>::max()}
+                               ? std::numeric_limits<int64_t>::max()
+                               : static_cast<int64_t>(kTypeMax);
+  if (o.find(key) == nullptr) return "";
+  int64_t v = 0;
+  auto err = readInt(o, key, 0, kMax, v);
+  if (err.empty()) out = static_cast<T>(v);
+  return err;
+}
+
+std::string readString(const Value& o, const char* key, std::string& out) {
+  const Value* f = o.find(key);
+  if (f == nullptr) return "";
+  if (!f->isString()) return std::string("\"") + key + "\" must be a string";
+  out = f->asString();
+  return "";
+}
+
+std::string readIp(const Value& v, const char* what, vl1::InetAddress& out) {
+  auto ip = v.isString() ? parseIp(v.asString()) : std::nullopt;
+  if (!ip) return std::string(what) + " must be an IP address string";
+  out = *ip;
+  return "";
+}
+
+std::string readPools(const Value& o, std::vector<IpPool>& out) {
+  const Value* f = o.find("ipAssignmentPools");
+  if (f == nullptr) return "";
+  if (!f->isArray()) return "\"ipAssignmentPools\" must be an array";
+  std::vector<IpPool> pools;
+  for (const auto& p : f->items()) {
+    IpPool pool;
+    if (!p.isObject()) return "\"ipAssignmentPools\" entries must be objects";
+    const Value* start = p.find("ipRangeStart");
+    const Value* end = p.find("ipRangeEnd");
+    if (start == nullptr || end == nullptr) return "pool: ipRangeStart and ipRangeEnd needed";
+    if (auto e = readIp(*start, "ipRangeStart", pool.start); !e.empty()) return e;
+    if (auto e = readIp(*end, "ipRangeEnd", pool.end); !e.empty()) return e;
+    pools.push_back(pool);
+  }
+  out = std::move(pools);
+  return "";
+}
+
+std::string readRoutes(const Value& o, std::vector<vl2::Route>& out) {
+  const Value* f = o.find("routes");
+  if (f == nullptr) return "";
+  if (!f->isArray()) return "\"routes\" must be an array";
+  std::vector<vl2::Route> routes;
+  for (const auto& r : f->items()) {
+    vl2::Route route;
+    const Value* target = r.find("target");
+    auto cidr =
+        target != nullptr && target->isString() ? parseCidr(target->asString()) : std::nullopt;
+    if (!cidr) return "route target must be a CIDR string like \"10.0.0.0/24\"";
+    route.target = *cidr;
+    const Value* via = r.find("via");
+    if (via != nullptr && !via->isNull()) {
+      if (auto e = readIp(*via, "route via", route.via); !e.empty()) return e;
+    }
+    routes.push_back(route);
+  }
+  out = std::move(routes);
+  return "";
+}
+
+// Applies a network object's settable fields to `s` (a copy; the caller validates it).
+std::string networkSettingsFromJson(const Value& o, NetworkSettings& s) {
+  if (!o.isObject()) return "body must be a JSON object";
+  std::string e;
+  if (e = readString(o, "name", s.name); !e.empty()) return e;
+  if (e = readBool(o, "private", s.isPrivate); !e.empty()) return e;
+  if (e = readUnsigned(o, "mtu", s.mtu); !e.empty()) return e;
+  if (e = readUnsigned(o, "multicastLimit", s.multicastLimit); !e.empty()) return e;
+  if (e = readBool(o, "enableBroadcast", s.enableBroadcast); !e.empty()) return e;
+  if (e = readUnsigned(o, "credentialTimeMaxDelta", s.credentialTimeMaxDelta); !e.empty()) {
+    return e;
+  }
+  if (const Value* v4 = o.find("v4AssignMode")) {
+    if (!v4->isObject()) return "\"v4AssignMode\" must be an object";
+    if (e = readBool(*v4, "zt", s.v4AssignZt); !e.empty()) return "v4AssignMode: " + e;
+  }
+  if (const Value* v6 = o.find("v6AssignMode")) {
+    if (!v6->isObject()) return "\"v6AssignMode\" must be an object";
+    if (e = readBool(*v6, "zt", s.v6AssignZt); !e.empty()) return "v6AssignMode: " + e;
+    if (e = readBool(*v6, "rfc4193", s.v6AssignRfc4193); !e.empty()) return "v6AssignMode: " + e;
+    if (e = readBool(*v6, "6plane", s.v6AssignSixPlane); !e.empty()) return "v6AssignMode: " + e;
+  }
+  if (e = readPools(o, s.ipAssignmentPools); !e.empty()) return e;
+  if (e = readRoutes(o, s.routes); !e.empty()) return e;
+  if (const Value* rules = o.find("rules")) {
+    if (e = rulesFromJson(*rules, s.rules); !e.empty()) return e;
+  }
+  return s.validate();
+}
+
+std::string memberSettingsFromJson(const Value& o, MemberSettings& s) {
+  if (!o.isObject()) return "body must be a JSON object";
+  std::string e;
+  if (e = readBool(o, "authorized", s.authorized); !e.empty()) return e;
+  if (e = readBool(o, "activeBridge", s.activeBridge); !e.empty()) return e;
+  if (e = readBool(o, "noAutoAssignIps", s.noAutoAssignIps); !e.empty()) return e;
+  if (e = readString(o, "name", s.name); !e.empty()) return e;
+  if (const Value* ips = o.find("ipAssignments")) {
+    if (!ips->isArray()) return "\"ipAssignments\" must be an array";
+    std::vector<vl1::InetAddress> list;
+    for (const auto& v : ips->items()) {
+      vl1::InetAddress a;
+      if (e = readIp(v, "ipAssignments entries", a); !e.empty()) return e;
+      list.push_back(a);
+    }
+    s.ipAssignments = std::move(list);
+  }
+  return s.validate();
+}
+
+std::optional<Value> parseObject(std::string_view text, std::string& err) {
+  std::string perr;
+  auto v = util::json::parse(text, &perr);
+  if (!v) {
+    err = "invalid JSON: " + perr;
+    return std::nullopt;
+  }
+  if (!v->isObject()) {
+    err = "body must be a JSON object";
+    return std::nullopt;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string Controller::networkJson(uint64_t nwid) const {
+  const NetworkState* n = findNetwork(nwid);
+  return n == nullptr ? "" : util::json::write(networkToJson(n->net), kIndent);
+}
+
+std::string Controller::memberJson(uint64_t nwid, uint64_t address) const {
+  const Member* m = member(nwid, address);
+  return m == nullptr ? "" : util::json::write(memberToJson(*m), kIndent);
+}
+
+std::string Controller::networksJson() const {
+  Value a = Value::array();
+  for (const auto& [id, n] : networks_) a.push(str(nwidToString(id)));
+  return util::json::write(a, kIndent);
+}
+
+std::string Controller::membersJson(uint64_t nwid) const {
+  const NetworkState* n = findNetwork(nwid);
+  if (n == nullptr) return "";
+  Value o = Value::object();
+  for (const auto& [a, ms] : n->members) {
+    o.set(vl1::addressToString(a), num(static_cast<int64_t>(ms.m.revision)));
+  }
+  return util::json::write(o, kIndent);
+}
+
+std::string Controller::applyNetworkJson(uint64_t nwid, std::string_view text, int64_t now) {
+  std::string err;
+  const auto body = parseObject(text, err);
+  if (!body) return err;
+  const NetworkState* n = findNetwork(nwid);
+  NetworkSettings s = n != nullptr ? n->net.settings : NetworkSettings();
+  if (err = networkSettingsFromJson(*body, s); !err.empty()) return err;
+  if (n != nullptr) return updateNetwork(nwid, s);
+  if ((nwid >> 24) != address()) return "network not found";
+  return createNetwork(static_cast<uint32_t>(nwid & 0xffffff), s, now);
+}
+
+std::string Controller::createNetworkJson(std::string_view text, int64_t now, uint64_t* nwidOut) {
+  std::string err;
+  const auto body = parseObject(text, err);
+  if (!body) return err;
+  NetworkSettings s;
+  if (err = networkSettingsFromJson(*body, s); !err.empty()) return err;
+  return createNetwork(std::nullopt, s, now, nwidOut);
+}
+
+std::string Controller::applyMemberJson(uint64_t nwid, uint64_t address, std::string_view text,
+                                        int64_t now) {
+  NetworkState* n = findNetwork(nwid);
+  if (n == nullptr) return "network not found";
+  std::string err;
+  const auto body = parseObject(text, err);
+  if (!body) return err;
+  const Member* m = member(nwid, address);
+  MemberSettings s = m != nullptr ? m->settings : MemberSettings();
+  if (err = memberSettingsFromJson(*body, s); !err.empty()) return err;
+  return applyMemberSettings(*n, address, s, now);
+}
+
+std::string Controller::saveState() const {
+  Value nets = Value::array();
+  for (const auto& [id, n] : networks_) {
+    Value members = Value::array();
+    for (const auto& [a, ms] : n.members) members.push(memberToJson(ms.m));
+    Value entry = Value::object();
+    entry.set("members", std::move(members));
+    entry.set("network", networkToJson(n.net));
+    nets.push(std::move(entry));
+  }
+  Value o = Value::object();
+  o.set("controller", str(vl1::addressToString(address())));
+  o.set("networks", std::move(nets));
+  o.set("objtype", str("controllerState"));
+  o.set("version", num(kStateVersion));
+  return util::json::write(o, kIndent);
+}
+
+namespace {
+
+// Reads a saved member (settings plus the bookkeeping fields the API does not set).
+std::string memberFromState(const Value& o, uint64_t nwid, Member& m) {
+  if (!o.isObject()) return "member must be an object";
+  const Value* addr = o.find("address");
+  const auto address = addr != nullptr ? parseMemberAddress(addr->asString()) : std::nullopt;
+  if (!address) return "member: bad address";
+  m.address = *address;
+  m.nwid = nwid;
+  std::string e;
+  if (e = memberSettingsFromJson(o, m.settings); !e.empty()) return e;
+  std::string identity;
+  if (e = readString(o, "identity", identity); !e.empty()) return e;
+  if (!identity.empty()) {
+    auto id = vl1::Identity::fromString(identity);
+    if (!id || id->address() != m.address) return "member: bad identity";
+    m.identity = vl1::Identity(id->address(), id->publicKey());
+  }
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  const Value* type = o.find("lastAuthorizedCredentialType");
+  if (type != nullptr && !type->isNull()) {
+    if (e = readString(o, "lastAuthorizedCredentialType", m.lastAuthorizedCredentialType);
+        !e.empty()) {
+      return e;
+    }
+  }
+  int64_t rev = 0, vMajor = -1, vMinor = -1, vRev = -1, vProto = -1;
+  if ((e = readInt(o, "creationTime", -kMax, kMax, m.creationTime)).empty() &&
+      (e = readInt(o, "lastAuthorizedTime", -kMax, kMax, m.lastAuthorizedTime)).empty() &&
+      (e = readInt(o, "lastDeauthorizedTime", -kMax, kMax, m.lastDeauthorizedTime)).empty() &&
+      (e = readInt(o, "revision", 0, kMax, rev)).empty() &&
+      (e = readInt(o, "vMajor", -1, 0xffff, vMajor)).empty() &&
+      (e = readInt(o, "vMinor", -1, 0xffff, vMinor)).empty() &&
+      (e = readInt(o, "vRev", -1, 0xffff, vRev)).empty() &&
+      (e = readInt(o, "vProto", -1, 0xffff, vProto)).empty()) {
+    m.revision = static_cast<uint64_t>(rev);
+    m.vMajor = static_cast<int>(vMajor);
+    m.vMinor = static_cast<int>(vMinor);
+    m.vRev = static_cast<int>(vRev);
+    m.vProto = static_cast<int>(vProto);
+  }
+  return e;
+}
+
+std::string networkFromState(const Value& o, uint64_t controller, Network& n) {
+  if (!o.isObject()) return "network must be an object";
+  const Value* id = o.find("id");
+  const auto nwid = id != nullptr ? parseNwid(id->asString()) : std::nullopt;
+  if (!nwid) return "network: bad id";
+  if ((*nwid >> 24) != controller) return "network " + id->asString() + " is not ours";
+  n.id = *nwid;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t rev = 0;
+  std::string e;
+  if (e = networkSettingsFromJson(o, n.settings); !e.empty()) return e;
+  if (e = readInt(o, "creationTime", -kMax, kMax, n.creationTime); !e.empty()) return e;
+  if (e = readInt(o, "revision", 0, kMax, rev); !e.empty()) return e;
+  n.revision = static_cast<uint64_t>(rev);
+  return "";
+}
+
+}  // namespace
+
+bool Controller::loadState(std::string_view text, std::string* error) {
+  std::string err;
+  const auto fail = [&](std::string why) {
+    if (error != nullptr) *error = std::move(why);
+    return false;
+  };
+  const auto doc = parseObject(text, err);
+  if (!doc) return fail(err);
+  const Value* version = doc->find("version");
+  if (version == nullptr || version->asInt() != kStateVersion) return fail("unknown version");
+  const Value* nets = doc->find("networks");
+  if (nets == nullptr || !nets->isArray()) return fail("\"networks\" must be an array");
+
+  std::map<uint64_t, NetworkState> loaded;
+  for (const auto& entry : nets->items()) {
+    NetworkState n;
+    const Value* net = entry.find("network");
+    if (net == nullptr) return fail("network entry without \"network\"");
+    if (err = networkFromState(*net, address(), n.net); !err.empty()) return fail(err);
+    if (loaded.count(n.net.id) != 0) return fail("duplicate network");
+    const Value* members = entry.find("members");
+    if (members != nullptr && !members->isArray()) return fail("\"members\" must be an array");
+    if (members != nullptr) {
+      for (const auto& mv : members->items()) {
+        MemberState ms;
+        if (err = memberFromState(mv, n.net.id, ms.m); !err.empty()) return fail(err);
+        if (!n.members.emplace(ms.m.address, std::move(ms)).second) {
+          return fail("duplicate member");
+        }
+      }
+    }
+    loaded.emplace(n.net.id, std::move(n));
+  }
+  networks_ = std::move(loaded);
+  return true;
+}
+
+}  // namespace zts::lab
