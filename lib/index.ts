@@ -48,3 +48,15 @@ import { addon, type NativeVersions } from './native.js';
 export function versions(): NativeVersions {
   return addon.versions();
 }
+export { net, dgram, connect, listen, type NetConnectOptions } from './net.js';
+export { Socket, Server, type TcpConnectOptions, type ListenOptions } from './sockets/tcp.js';
+export { UdpSocket, type RemoteInfo } from './sockets/udp.js';
+export { ZeroTierSocket, ZeroTierListener, type AcceptOptions } from './sockets/promises.js';
+export {
+  startLab,
+  stopLab,
+  LabClient,
+  type LabHandle,
+  type StartLabOptions,
+} from './lab/client.js';
+export { runningLab, type LabInfo } from './lab/files.js';

@@ -53,6 +53,32 @@ export interface NativeNodeOptions {
   bindV4?: string;
   /** Local IPv6 address to bind (default ::); '' for no IPv6 socket. */
   bindV6?: string;
+  /** Controller role (the lab): answer config requests for networks named after us. */
+  controller?: boolean;
+  /** The controller's saved state (from controllerCall('state')), to continue from. */
+  controllerState?: string;
+}
+
+export interface NativeEndpoint {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
+/** A socket's news from the engine. `err` is an lwIP err_t (see errors.ts). */
+export interface NativeSocketEvent {
+  type: 'socket';
+  kind:
+    'connect' | 'listening' | 'accept' | 'data' | 'end' | 'wrote' | 'close' | 'message' | 'bound';
+  id: number;
+  err?: number;
+  /** accept: the new socket's id. */
+  accepted?: number;
+  /** wrote: bytes handed to lwIP. */
+  value: number;
+  local?: NativeEndpoint;
+  remote?: NativeEndpoint;
+  data?: Buffer;
 }
 
 /** Something the engine reports; batched, delivered on the JS thread. */
@@ -90,7 +116,10 @@ export interface NativeNodeEvent {
  * close() throw ERR_ZT_NODE_CLOSED.
  */
 export declare class NativeNode {
-  constructor(options: NativeNodeOptions, onEvents: (events: NativeNodeEvent[]) => void);
+  constructor(
+    options: NativeNodeOptions,
+    onEvents: (events: Array<NativeNodeEvent | NativeSocketEvent>) => void,
+  );
   readonly address: string;
   /** The UDP port actually bound. */
   readonly port: number;
@@ -104,6 +133,34 @@ export declare class NativeNode {
    */
   join(networkId: string, cachedConfig?: Uint8Array): void;
   leave(networkId: string): void;
+  /**
+   * Sockets on the networks' lwIP stack. JS names each socket it opens with a positive id
+   * below 2^31; sockets accepted by a listener get ids from the engine (2^31 and up).
+   * Every result arrives as a 'socket' event with that id.
+   */
+  tcpConnect(id: number, ip: string, port: number, timeoutMs: number): void;
+  /** ip '' listens on every address of both families; port 0 picks one ('listening' says which). */
+  tcpListen(id: number, ip: string, port: number): void;
+  /** Copies the bytes; 'wrote' events report them handed to lwIP, oldest first. */
+  socketWrite(id: number, data: Uint8Array): void;
+  /**
+   * 'shutdown' (FIN after queued bytes), 'close', 'abort' (RST), 'consumed' (arg: bytes the
+   * reader took, reopening the receive window), 'nodelay' (arg 0/1), 'keepalive' (arg:
+   * idle ms, 0 off).
+   */
+  socketControl(
+    id: number,
+    op: 'shutdown' | 'close' | 'abort' | 'consumed' | 'nodelay' | 'keepalive',
+    arg?: number,
+  ): void;
+  /**
+   * The controller's JSON API (stock shapes): resolves with `{"status": N, "body": ...}`.
+   * op: controller | networks | network-get | network-post | network-create |
+   * network-delete | members | member-get | member-post | member-delete | state.
+   */
+  controllerCall(op: string, nwid: string, member: string, body: string): Promise<string>;
+  udpBind(id: number, ip: string, port: number): void;
+  udpSend(id: number, ip: string, port: number, data: Uint8Array): void;
   /** Stops the engine thread and closes the sockets; idempotent. */
   close(): void;
 }

@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 
 import { Identity } from './identity.js';
-import { addon, type NativeNode, type NativeNodeEvent } from './native.js';
+import { addon, type NativeNode, type NativeNodeEvent, type NativeSocketEvent } from './native.js';
+import { SocketChannel } from './sockets/channel.js';
 import {
   NetworkLease,
   normalizeNetworkId,
@@ -39,6 +40,8 @@ export interface NodeOptions {
   /** Local addresses to bind (default all). bindV6 '' disables IPv6. */
   bindV4?: string;
   bindV6?: string;
+  /** Controller role, for the lab: saved state to start from ('' for none). */
+  controllerState?: string;
 }
 
 export interface NodeCounters {
@@ -136,11 +139,15 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
     { resolve: (r: EchoResult | null) => void; timer: NodeJS.Timeout }
   >();
 
+  /** @internal: where this node's sockets are registered. */
+  readonly sockets: SocketChannel;
+
   constructor(identity: Identity, native: NativeNode, storagePath?: string) {
     super();
     this.identity = identity;
     this.#native = native;
     this.storagePath = storagePath;
+    this.sockets = new SocketChannel(native);
   }
 
   /**
@@ -171,6 +178,23 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   async networks(): Promise<NetworkInfo[]> {
     this.#requireOpen();
     return this.networkInfos();
+  }
+
+  /**
+   * The controller's API (lab nodes only): one operation with the stock JSON shapes.
+   * @internal
+   */
+  async controllerCall(
+    op: string,
+    nwid = '',
+    member = '',
+    body = '',
+  ): Promise<{ status: number; body: unknown }> {
+    this.#requireOpen();
+    return JSON.parse(await this.#native.controllerCall(op, nwid, member, body)) as {
+      status: number;
+      body: unknown;
+    };
   }
 
   /** @internal */
@@ -276,8 +300,12 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   }
 
   /** @internal */
-  _onEvents(events: NativeNodeEvent[]): void {
+  _onEvents(events: Array<NativeNodeEvent | NativeSocketEvent>): void {
     for (const e of events) {
+      if (e.type === 'socket') {
+        this.sockets.dispatch(e);
+        continue;
+      }
       switch (e.type) {
         case 'online':
           this.#online = true;
@@ -339,6 +367,7 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   _close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.sockets.closeAll();
     this.#native.close();
     for (const { resolve, timer } of this.#echoes.values()) {
       clearTimeout(timer);
@@ -436,6 +465,9 @@ async function startNode(opts: NodeOptions): Promise<Running> {
       root: !!opts.root,
       ...(opts.bindV4 !== undefined ? { bindV4: opts.bindV4 } : {}),
       ...(opts.bindV6 !== undefined ? { bindV6: opts.bindV6 } : {}),
+      ...(opts.controllerState !== undefined
+        ? { controller: true, controllerState: opts.controllerState }
+        : {}),
     },
     (events) => sink.node?._onEvents(events),
   );

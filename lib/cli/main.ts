@@ -3,6 +3,7 @@
 import { runIdtool, idtoolUsage } from './idtool.js';
 import { runInspect } from './inspect.js';
 import { CliError, processIo, type CliIo } from './io.js';
+import { runLabCommand } from './lab.js';
 import { runNode } from './node.js';
 import { runPlanet } from './planet.js';
 
@@ -15,6 +16,8 @@ Commands:
                         decode captured ZeroTier traffic and check its MACs
   node --storage <dir>  run a node in the foreground, printing its events
   planet make|show      make a custom planet (roots), or show one
+  lab up|down|status|network|member
+                        a private network on this machine: root + controller
 
 ${idtoolUsage}`;
 
@@ -30,6 +33,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await runNode(rest, io);
       case 'planet':
         return await runPlanet(rest, io);
+      case 'lab':
+        return await runLabCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

@@ -142,12 +142,27 @@ bool Engine::start(int& error) {
     }
   }
   host_ = std::make_unique<Host>(*this);
+  if (options_.controller) {
+    std::string stateError;
+    controller_ = std::make_unique<ControllerApi>(options_.core.identity, options_.controllerState,
+                                                  &stateError);
+    options_.core.configRequestHandler = [this](int64_t t, const vl1::Identity& member,
+                                                uint64_t nwid, const std::vector<uint8_t>& md) {
+      return controller_->answer(t, member, nwid, md);
+    };
+  }
   core_ = std::make_unique<vl1::NodeCore>(options_.core, *host_);
   taps_ = std::make_unique<tap::NetworkTaps>(
       options_.core.identity.address(),
       [this](uint64_t nwid, uint64_t dst, uint64_t src, uint16_t type, const uint8_t* d, size_t n) {
         core_->sendFrame(now(), nwid, dst, src, type, d, n);
       });
+  sockets_ = std::make_unique<SocketBridge>([this](SocketEvent&& s) {
+    EngineEvent e;
+    e.kind = EngineEvent::Kind::kSocket;
+    e.socket = std::move(s);
+    emit(std::move(e));
+  });
   inBytes_.resize(kRecvBatch * kRecvSlot);
   // The handles are set up here, before the thread exists, so that post() and stop() can
   // wake the loop from the first moment; from here on only the engine thread touches them.
@@ -212,7 +227,8 @@ void Engine::onWake() {
   for (auto& c : commands) c(*this);
   afterActivity();
   if (stopping_) {
-    taps_.reset();  // lwIP's netifs go before the loop does
+    sockets_.reset();  // sockets before the netifs their addresses live on
+    taps_.reset();     // lwIP's netifs go before the loop does
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
     for (int i = 0; i < 2; ++i)
@@ -253,6 +269,7 @@ void Engine::onTimer() {
   const int64_t t = now();
   const int64_t coreNext = core_->processTimers(t) - t;
   const int64_t lwipNext = taps_->runTimers();
+  sockets_->tick(static_cast<uint64_t>(t));
   const int64_t next = t + std::min(coreNext, lwipNext);
   afterActivity();
   if (!stopping_)
@@ -263,6 +280,7 @@ void Engine::onTimer() {
 
 void Engine::afterActivity() {
   if (taps_) taps_->deliver();
+  if (sockets_) sockets_->flush();
   flushOutbox();
   if (!pending_.empty()) {
     std::vector<EngineEvent> batch;

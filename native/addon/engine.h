@@ -16,6 +16,8 @@
 
 #include "../engine/tap/network_taps.h"
 #include "../engine/vl1/node_core.h"
+#include "controller-api.h"
+#include "socket-bridge.h"
 
 namespace zts::addon {
 
@@ -24,13 +26,17 @@ struct EngineOptions {
   uint16_t port = 0;  // 0: a random free port (the same number for IPv4 and IPv6)
   std::string bindV4 = "0.0.0.0";
   std::string bindV6 = "::";  // empty: no IPv6 socket
+  // Controller role (the lab): answer config requests from this saved state ("" = empty).
+  bool controller = false;
+  std::string controllerState;
 };
 
 // Something the engine tells JS. `reply` carries JSON for request/response commands.
 struct EngineEvent {
-  enum class Kind : uint8_t { kCore, kReply };
+  enum class Kind : uint8_t { kCore, kReply, kSocket };
   Kind kind = Kind::kCore;
   vl1::CoreEvent core{vl1::CoreEvent::Type::kOnline};
+  SocketEvent socket{SocketEvent::Type::kClose};
   uint32_t requestId = 0;
   std::string reply;
 };
@@ -59,6 +65,8 @@ class Engine {
   void emit(EngineEvent&& event) { pending_.push_back(std::move(event)); }
   uint16_t port() const { return port_; }
   tap::NetworkTaps& taps() { return *taps_; }
+  SocketBridge& sockets() { return *sockets_; }
+  ControllerApi* controller() { return controller_.get(); }
 
  private:
   class Host;
@@ -87,6 +95,8 @@ class Engine {
   std::unique_ptr<Host> host_;
   std::unique_ptr<vl1::NodeCore> core_;
   std::unique_ptr<tap::NetworkTaps> taps_;
+  std::unique_ptr<SocketBridge> sockets_;
+  std::unique_ptr<ControllerApi> controller_;
   int fds_[2] = {-1, -1};  // IPv4, IPv6
   uint16_t port_ = 0;
 

@@ -1,5 +1,7 @@
 #include "node-wrapper.h"
 
+#include <arpa/inet.h>
+
 #include <atomic>
 #include <cstring>
 
@@ -46,6 +48,87 @@ Napi::Error codedError(Napi::Env env, const char* code, const std::string& messa
   return e;
 }
 
+const char* socketEventName(SocketEvent::Type t) {
+  using S = SocketEvent::Type;
+  switch (t) {
+    case S::kConnect:
+      return "connect";
+    case S::kListening:
+      return "listening";
+    case S::kAccept:
+      return "accept";
+    case S::kData:
+      return "data";
+    case S::kEnd:
+      return "end";
+    case S::kWrote:
+      return "wrote";
+    case S::kClose:
+      return "close";
+    case S::kMessage:
+      return "message";
+    case S::kBound:
+      return "bound";
+  }
+  return "unknown";
+}
+
+Napi::Value endpointToJs(Napi::Env env, const tap::IpEndpoint& ep) {
+  if (ep.len == 0) return env.Null();
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(ep.len == 4 ? AF_INET : AF_INET6, ep.ip, text, sizeof text);
+  auto o = Napi::Object::New(env);
+  o.Set("address", text);
+  o.Set("port", ep.port);
+  o.Set("family", ep.len == 4 ? "IPv4" : "IPv6");
+  return o;
+}
+
+Napi::Object socketEventToJs(Napi::Env env, SocketEvent& s) {
+  auto o = Napi::Object::New(env);
+  o.Set("type", "socket");
+  o.Set("kind", socketEventName(s.type));
+  o.Set("id", s.id);
+  o.Set("value", Napi::Number::New(env, static_cast<double>(s.value)));
+  if (s.err != 0) o.Set("err", s.err);
+  if (s.accepted != 0) o.Set("accepted", s.accepted);
+  if (s.local.len != 0) o.Set("local", endpointToJs(env, s.local));
+  if (s.remote.len != 0) o.Set("remote", endpointToJs(env, s.remote));
+  if (!s.data.empty()) {
+    // Hand the bytes over without a second copy: the Buffer owns the vector's storage.
+    auto* owned = new std::vector<uint8_t>(std::move(s.data));
+    o.Set("data", Napi::Buffer<uint8_t>::New(
+                      env, owned->data(), owned->size(),
+                      [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned));
+  }
+  return o;
+}
+
+// "" or "0.0.0.0" / "::" with port -> an endpoint; len 0 for "any address, both families".
+bool parseEndpoint(const Napi::Value& ipValue, const Napi::Value& portValue, tap::IpEndpoint& out) {
+  if (!ipValue.IsString() || !portValue.IsNumber()) return false;
+  const std::string ip = ipValue.As<Napi::String>().Utf8Value();
+  const uint32_t port = portValue.As<Napi::Number>().Uint32Value();
+  if (port > 65535) return false;
+  out = {};
+  out.port = static_cast<uint16_t>(port);
+  if (ip.empty()) return true;
+  uint8_t buf[16];
+  if (inet_pton(AF_INET, ip.c_str(), buf) == 1) {
+    out = tap::IpEndpoint::v4(buf, out.port);
+    return true;
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) {
+    out = tap::IpEndpoint::v6(buf, out.port);
+    return true;
+  }
+  return false;
+}
+
+uint32_t socketId(const Napi::Value& v) {
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : 0;
+}
+
 bool parseAddress(const std::string& text, uint64_t& out) {
   uint8_t b[5];
   if (!util::decodeHex(text, b, 5)) return false;
@@ -64,6 +147,13 @@ Napi::Function NodeWrapper::Define(Napi::Env env) {
                          InstanceMethod<&NodeWrapper::Query>("query"),
                          InstanceMethod<&NodeWrapper::Join>("join"),
                          InstanceMethod<&NodeWrapper::Leave>("leave"),
+                         InstanceMethod<&NodeWrapper::TcpConnect>("tcpConnect"),
+                         InstanceMethod<&NodeWrapper::TcpListen>("tcpListen"),
+                         InstanceMethod<&NodeWrapper::SocketWrite>("socketWrite"),
+                         InstanceMethod<&NodeWrapper::SocketControl>("socketControl"),
+                         InstanceMethod<&NodeWrapper::UdpBind>("udpBind"),
+                         InstanceMethod<&NodeWrapper::UdpSend>("udpSend"),
+                         InstanceMethod<&NodeWrapper::ControllerCall>("controllerCall"),
                          InstanceMethod<&NodeWrapper::Close>("close"),
                      });
 }
@@ -103,6 +193,10 @@ NodeWrapper::NodeWrapper(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Node
   options.core.root = opts.Get("root").ToBoolean();
   if (opts.Get("bindV4").IsString()) options.bindV4 = opts.Get("bindV4").As<Napi::String>();
   if (opts.Get("bindV6").IsString()) options.bindV6 = opts.Get("bindV6").As<Napi::String>();
+  options.controller = opts.Get("controller").ToBoolean();
+  if (opts.Get("controllerState").IsString()) {
+    options.controllerState = opts.Get("controllerState").As<Napi::String>();
+  }
 
   bool expected = false;
   if (!gEngineInUse.compare_exchange_strong(expected, true)) {
@@ -182,6 +276,10 @@ void NodeWrapper::Channel::drain(Napi::Env env) {
   Napi::Array out = Napi::Array::New(env);
   uint32_t n = 0;
   for (auto& e : batch) {
+    if (e.kind == EngineEvent::Kind::kSocket) {
+      out.Set(n++, socketEventToJs(env, e.socket));
+      continue;
+    }
     if (e.kind == EngineEvent::Kind::kReply) {
       auto it = queries.find(e.requestId);
       if (it == queries.end()) continue;
@@ -294,6 +392,116 @@ Napi::Value NodeWrapper::Leave(const Napi::CallbackInfo& info) {
   }
   engine_->post([nwid](Engine& e) { e.core().leave(e.now(), nwid); });
   return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::TcpConnect(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  tap::IpEndpoint remote;
+  const uint32_t id = socketId(info[0]);
+  if (id == 0 || !parseEndpoint(info[1], info[2], remote) || remote.len == 0) {
+    throw Napi::TypeError::New(info.Env(), "tcpConnect(id, ip, port, timeoutMs)");
+  }
+  const uint32_t timeoutMs = info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
+  engine_->post([id, remote, timeoutMs](Engine& e) { e.sockets().connect(id, remote, timeoutMs); });
+  return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::TcpListen(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  tap::IpEndpoint local;
+  const uint32_t id = socketId(info[0]);
+  if (id == 0 || !parseEndpoint(info[1], info[2], local)) {
+    throw Napi::TypeError::New(info.Env(), "tcpListen(id, ip, port)");
+  }
+  engine_->post([id, local](Engine& e) { e.sockets().listen(id, local); });
+  return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::SocketWrite(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  const uint32_t id = socketId(info[0]);
+  if (id == 0 || !info[1].IsTypedArray())
+    throw Napi::TypeError::New(info.Env(), "socketWrite(id, data)");
+  auto bytes = info[1].As<Napi::Uint8Array>();
+  std::vector<uint8_t> data(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  engine_->post(
+      [id, data = std::move(data)](Engine& e) mutable { e.sockets().write(id, std::move(data)); });
+  return info.Env().Undefined();
+}
+
+// socketControl(id, op, arg): 'shutdown' | 'close' | 'abort' | 'consumed' (arg bytes) |
+// 'nodelay' (arg 0/1) | 'keepalive' (arg idle ms, 0 off).
+Napi::Value NodeWrapper::SocketControl(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  const uint32_t id = socketId(info[0]);
+  if (id == 0 || !info[1].IsString())
+    throw Napi::TypeError::New(info.Env(), "socketControl(id, op, arg)");
+  const std::string op = info[1].As<Napi::String>().Utf8Value();
+  const uint32_t arg = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0;
+  std::function<void(SocketBridge&)> run;
+  if (op == "shutdown")
+    run = [id](SocketBridge& s) { s.shutdown(id); };
+  else if (op == "close")
+    run = [id](SocketBridge& s) { s.close(id); };
+  else if (op == "abort")
+    run = [id](SocketBridge& s) { s.abort(id); };
+  else if (op == "consumed")
+    run = [id, arg](SocketBridge& s) { s.consumed(id, arg); };
+  else if (op == "nodelay")
+    run = [id, arg](SocketBridge& s) { s.setNoDelay(id, arg != 0); };
+  else if (op == "keepalive")
+    run = [id, arg](SocketBridge& s) { s.setKeepAlive(id, arg != 0, arg); };
+  else
+    throw Napi::TypeError::New(info.Env(), "socketControl: unknown op " + op);
+  engine_->post([run = std::move(run)](Engine& e) { run(e.sockets()); });
+  return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::UdpBind(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  tap::IpEndpoint local;
+  const uint32_t id = socketId(info[0]);
+  if (id == 0 || !parseEndpoint(info[1], info[2], local)) {
+    throw Napi::TypeError::New(info.Env(), "udpBind(id, ip, port)");
+  }
+  engine_->post([id, local](Engine& e) { e.sockets().udpBind(id, local); });
+  return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::UdpSend(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  tap::IpEndpoint to;
+  const uint32_t id = socketId(info[0]);
+  if (id == 0 || !parseEndpoint(info[1], info[2], to) || to.len == 0 || !info[3].IsTypedArray()) {
+    throw Napi::TypeError::New(info.Env(), "udpSend(id, ip, port, data)");
+  }
+  auto bytes = info[3].As<Napi::Uint8Array>();
+  std::vector<uint8_t> data(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  engine_->post([id, to, data = std::move(data)](Engine& e) { e.sockets().udpSend(id, to, data); });
+  return info.Env().Undefined();
+}
+
+// controllerCall(op, nwid, member, body) -> Promise<string> ({"status":N,"body":...}).
+Napi::Value NodeWrapper::ControllerCall(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  auto str = [&](size_t i) {
+    return info.Length() > i && info[i].IsString() ? info[i].As<Napi::String>().Utf8Value()
+                                                   : std::string();
+  };
+  const std::string op = str(0), nwid = str(1), member = str(2), body = str(3);
+  const uint32_t id = nextQuery_++;
+  auto deferred = Napi::Promise::Deferred::New(info.Env());
+  channel_->queries.emplace(id, deferred);
+  engine_->post([id, op, nwid, member, body](Engine& e) {
+    EngineEvent reply;
+    reply.kind = EngineEvent::Kind::kReply;
+    reply.requestId = id;
+    reply.reply = e.controller() == nullptr
+                      ? std::string("{\"status\":404,\"body\":{\"error\":\"not a controller\"}}")
+                      : e.controller()->call(e.core(), e.now(), op, nwid, member, body);
+    e.emit(std::move(reply));
+  });
+  return deferred.Promise();
 }
 
 Napi::Value NodeWrapper::Close(const Napi::CallbackInfo& info) {

@@ -27,6 +27,13 @@ class NodeWrapper : public Napi::ObjectWrap<NodeWrapper> {
   Napi::Value Query(const Napi::CallbackInfo& info);
   Napi::Value Join(const Napi::CallbackInfo& info);
   Napi::Value Leave(const Napi::CallbackInfo& info);
+  Napi::Value TcpConnect(const Napi::CallbackInfo& info);
+  Napi::Value TcpListen(const Napi::CallbackInfo& info);
+  Napi::Value SocketWrite(const Napi::CallbackInfo& info);
+  Napi::Value SocketControl(const Napi::CallbackInfo& info);
+  Napi::Value UdpBind(const Napi::CallbackInfo& info);
+  Napi::Value UdpSend(const Napi::CallbackInfo& info);
+  Napi::Value ControllerCall(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   // What the engine thread and the JS thread share. Owned jointly, so a batch queued to

@@ -136,7 +136,10 @@ void EthernetTap::input(uint64_t dst, uint64_t src, uint16_t ethertype, const ui
                         size_t len) {
   const size_t total = kEthHeader + len;
   if (total > 0xffff) return;
-  struct pbuf* p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(total), PBUF_POOL);
+  // PBUF_RAM, not PBUF_POOL: Debian's liblwip 2.1.3 sizes its pool elements at 616 bytes
+  // (memp.c) while pbuf_alloc fills each with up to 1536 (pbuf.c), a heap overflow for
+  // every frame over ~590 bytes. PBUF_RAM is one exact allocation, so also one pbuf.
+  struct pbuf* p = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(total), PBUF_RAM);
   if (p == nullptr) return;
   uint8_t header[kEthHeader];
   putMac(header, dst);
@@ -156,8 +159,36 @@ signed char EthernetTap::linkOutput(struct netif* n, struct pbuf* p) {
   const uint8_t* f = tap->scratch_.data();
   if (tap->emulateNdp(f, p->tot_len)) return ERR_OK;
   const uint16_t ethertype = static_cast<uint16_t>((f[12] << 8) | f[13]);
-  tap->output_(getMac(f), getMac(f + 6), ethertype, f + kEthHeader, p->tot_len - kEthHeader);
+  uint64_t dst = getMac(f);
+  if (dst == kRouterMac) {
+    // Sent "via the router": deliver straight to the destination's derived MAC.
+    if (ethertype != kEtherTypeIpv6 || p->tot_len < kEthHeader + 40 || !tap->ndp_) return ERR_OK;
+    const auto owner = tap->ndp_(f + kEthHeader + 24);
+    if (!owner) return ERR_OK;
+    dst = *owner;
+  }
+  tap->output_(dst, getMac(f + 6), ethertype, f + kEthHeader, p->tot_len - kEthHeader);
   return ERR_OK;
+}
+
+void EthernetTap::emulateRouter() {
+  static const uint8_t kRouterIp[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  static const uint8_t kAllNodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  // Router advertisement: hop limit 64, lifetime 65535 s, source link-layer option.
+  uint8_t ra[24] = {134, 0, 0, 0, 64, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  putMac(ra + 18, kRouterMac);
+  const uint16_t sum = icmpv6Checksum(kRouterIp, kAllNodes, ra, sizeof ra);
+  ra[2] = static_cast<uint8_t>(sum >> 8);
+  ra[3] = static_cast<uint8_t>(sum);
+  std::vector<uint8_t> packet(40 + sizeof ra, 0);
+  packet[0] = 0x60;
+  packet[5] = sizeof ra;
+  packet[6] = kIcmpv6;
+  packet[7] = 255;
+  std::memcpy(packet.data() + 8, kRouterIp, 16);
+  std::memcpy(packet.data() + 24, kAllNodes, 16);
+  std::memcpy(packet.data() + 40, ra, sizeof ra);
+  deferred_.push_back({0x333300000001ULL, kRouterMac, std::move(packet)});
 }
 
 void EthernetTap::deliverDeferred() {
@@ -179,7 +210,9 @@ bool EthernetTap::emulateNdp(const uint8_t* f, size_t len) {
   const uint8_t* askerIp = ip + 8;
   static const uint8_t kUnspecified[16] = {};
   if (std::memcmp(askerIp, kUnspecified, 16) == 0) return false;  // duplicate detection
-  const auto owner = ndp_(target);
+  static const uint8_t kRouterIp[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const auto owner =
+      std::memcmp(target, kRouterIp, 16) == 0 ? std::optional<uint64_t>(kRouterMac) : ndp_(target);
   if (!owner) return false;
 
   // Nobody would answer this solicitation on a ZeroTier network: answer it ourselves.

@@ -49,6 +49,11 @@ class EthernetTap {
   bool addIpv6(const uint8_t ip[16]);
   void clearIpv6();
   void setNdpResolver(NdpResolver resolver) { ndp_ = std::move(resolver); }
+  // 6plane hosts each own a /80 under a /40, so lwIP (which decides on-link by /64) sees
+  // peers as off-link. This announces a router that exists only here: lwIP then sends
+  // off-link IPv6 to the router's MAC, and linkOutput re-addresses each such frame to the
+  // MAC the NDP resolver derives from its destination address.
+  void emulateRouter();
   // Feeds lwIP the answers emulateNdp() made while lwIP was sending (it must not be
   // re-entered from its own output path). Call after driving lwIP.
   void deliverDeferred();
@@ -62,6 +67,7 @@ class EthernetTap {
   static signed char linkOutput(struct netif* n, struct pbuf* p);
   // Answers a neighbour solicitation for an emulated address itself; true if it did.
   bool emulateNdp(const uint8_t* frame, size_t len);
+  static constexpr uint64_t kRouterMac = 0x02fe00000001ULL;
 
   uint64_t mac_;
   Output output_;

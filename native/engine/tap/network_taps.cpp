@@ -60,13 +60,30 @@ void NetworkTaps::configure(uint64_t nwid, const vl2::NetworkConfig& cfg) {
       if (!addr) return std::nullopt;
       return vl2::macFor(*addr, nwid);
     });
+    t->emulateRouter();  // refreshed with every config, long before its lifetime ends
   } else {
     t->setNdpResolver(nullptr);
   }
 }
 
+void NetworkTaps::applyAddresses(EthernetTap& t, const vl2::NetworkConfig& cfg) {
+  const uint8_t none[4] = {0, 0, 0, 0};
+  bool haveV4 = false;
+  t.clearIpv6();
+  for (const auto& ip : cfg.staticIps) {
+    if (ip.isV4() && !haveV4) {
+      t.setIpv4(ip.ip(), ip.port());  // the port field carries the prefix length
+      haveV4 = true;
+    } else if (ip.isV6()) {
+      t.addIpv6(ip.ip());
+    }
+  }
+  if (!haveV4) t.setIpv4(none, 0);
+}
+
 void NetworkTaps::remove(uint64_t nwid) {
   taps_.erase(nwid);
+  applied_.erase(nwid);
 }
 
 void NetworkTaps::queueInbound(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,

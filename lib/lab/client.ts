@@ -1,0 +1,166 @@
+/**
+ * Using a lab from another process: startLab() runs one (a child process, since the lab
+ * takes its process's one node) and returns a handle with the lab's operations.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import {
+  DEFAULT_LAB_PORT,
+  defaultLabDir,
+  isAlive,
+  labFiles,
+  runningLab,
+  type LabInfo,
+} from './files.js';
+
+export interface ApiResult {
+  status: number;
+  body: unknown;
+}
+
+/** The lab's HTTP API (the stock controller's). */
+export class LabClient {
+  readonly #token: string;
+  constructor(readonly info: LabInfo) {
+    this.#token = readFileSync(info.tokenPath, 'utf8').trim();
+  }
+
+  async request(method: string, pathname: string, body?: unknown): Promise<ApiResult> {
+    const res = await fetch(`http://127.0.0.1:${this.info.port}${pathname}`, {
+      method,
+      headers: { 'x-zt1-auth': this.#token, 'content-type': 'application/json' },
+      ...(body !== undefined
+        ? { body: typeof body === 'string' ? body : JSON.stringify(body) }
+        : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? null : (JSON.parse(text) as unknown) };
+  }
+
+  async #ok(method: string, pathname: string, body?: unknown): Promise<Record<string, unknown>> {
+    const r = await this.request(method, pathname, body);
+    if (r.status !== 200) {
+      const e = new Error(`${method} ${pathname}: ${r.status} ${JSON.stringify(r.body)}`);
+      (e as Error & { status: number }).status = r.status;
+      throw e;
+    }
+    return r.body as Record<string, unknown>;
+  }
+
+  /** Creates a private network; ipv4/ipv6 are CIDRs used as pools and routes. */
+  async createNetwork(
+    options: { name?: string; ipv4?: string[]; ipv6?: string[]; private?: boolean } = {},
+  ): Promise<string> {
+    const pools: Array<{ ipRangeStart: string; ipRangeEnd: string }> = [];
+    const routes: Array<{ target: string; via: null }> = [];
+    for (const cidr of [...(options.ipv4 ?? []), ...(options.ipv6 ?? [])]) {
+      routes.push({ target: cidr, via: null });
+      const range = poolOf(cidr);
+      if (range) pools.push(range);
+    }
+    const body = {
+      name: options.name ?? '',
+      private: options.private ?? true,
+      ipAssignmentPools: pools,
+      routes,
+      v4AssignMode: { zt: (options.ipv4?.length ?? 0) > 0 },
+      v6AssignMode: { zt: (options.ipv6?.length ?? 0) > 0, rfc4193: false, '6plane': false },
+    };
+    const created = await this.#ok(
+      'POST',
+      `/controller/network/${this.info.controllerAddress}______`,
+      body,
+    );
+    return String(created['id'] ?? created['nwid']);
+  }
+
+  members(nwid: string): Promise<Record<string, unknown>> {
+    return this.#ok('GET', `/controller/network/${nwid}/member`);
+  }
+  member(nwid: string, id: string): Promise<Record<string, unknown>> {
+    return this.#ok('GET', `/controller/network/${nwid}/member/${id}`);
+  }
+  authorize(nwid: string, id: string): Promise<Record<string, unknown>> {
+    return this.#ok('POST', `/controller/network/${nwid}/member/${id}`, { authorized: true });
+  }
+  deauthorize(nwid: string, id: string): Promise<Record<string, unknown>> {
+    return this.#ok('POST', `/controller/network/${nwid}/member/${id}`, { authorized: false });
+  }
+  network(nwid: string): Promise<Record<string, unknown>> {
+    return this.#ok('GET', `/controller/network/${nwid}`);
+  }
+}
+
+/** First and last usable addresses of a CIDR (IPv4: without network and broadcast). */
+function poolOf(cidr: string): { ipRangeStart: string; ipRangeEnd: string } | undefined {
+  const [ip, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  if (ip === undefined || !Number.isInteger(bits)) return undefined;
+  if (ip.includes('.')) {
+    const n = ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+    const size = 2 ** (32 - bits);
+    const base = n - (n % size);
+    const toIp = (v: number) => [24, 16, 8, 0].map((s) => Math.floor(v / 2 ** s) % 256).join('.');
+    return { ipRangeStart: toIp(base + 1), ipRangeEnd: toIp(base + size - 2) };
+  }
+  return undefined; // IPv6 pools: routes only; members get rfc4193/6plane or explicit IPs
+}
+
+export interface StartLabOptions {
+  dir?: string;
+  port?: number;
+  /** ms to wait for the lab to come up. */
+  timeoutMs?: number;
+}
+
+export interface LabHandle extends LabClient {
+  close(): Promise<void>;
+}
+
+/** Runs a lab in a child process (or attaches to the one running in `dir`). */
+export async function startLab(options: StartLabOptions = {}): Promise<LabHandle> {
+  const dir = path.resolve(options.dir ?? defaultLabDir());
+  const port = options.port ?? DEFAULT_LAB_PORT;
+  let info = runningLab(dir);
+  let pid: number | undefined;
+  if (info === undefined) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const log = openSync(labFiles(dir).log, 'a');
+    const cli = path.resolve(__dirname, '..', 'cli', 'main.js');
+    const child = spawn(
+      process.execPath,
+      [cli, 'lab', 'run', '--dir', dir, '--port', String(port)],
+      {
+        detached: true,
+        stdio: ['ignore', log, log],
+      },
+    );
+    child.unref();
+    pid = child.pid;
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+    while ((info = runningLab(dir)) === undefined || info.pid !== pid) {
+      if (pid === undefined || !isAlive(pid) || Date.now() > deadline) {
+        throw new Error(`the lab did not start; see ${labFiles(dir).log}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const client = new LabClient(info) as LabHandle;
+  client.close = async () => {
+    if (pid === undefined) return; // attached to someone else's lab: leave it running
+    await stopLab(dir);
+  };
+  return client;
+}
+
+/** Stops the lab running in `dir`; resolves once its process is gone. */
+export async function stopLab(dir: string): Promise<boolean> {
+  const info = runningLab(dir);
+  if (info === undefined) return false;
+  process.kill(info.pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (isAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return true;
+}

@@ -1,0 +1,92 @@
+// Sockets between JS and the engine's SocketTable. JS names every socket it opens with its
+// own id; sockets that listeners accept get ids from the engine (high bit set). Events go
+// to JS in the engine's batches; data is copied once, out of lwIP's buffers.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "../engine/tap/socket_table.h"
+
+namespace zts::addon {
+
+struct SocketEvent {
+  enum class Type : uint8_t {
+    kConnect,    // err (0 ok), local/remote endpoints when ok
+    kListening,  // err, local endpoint (the port a listener got)
+    kAccept,     // id = listener, accepted = new id, remote
+    kData,       // data
+    kEnd,        // the peer finished sending
+    kWrote,      // value = bytes of earlier writes now handed to lwIP
+    kClose,      // err (0: after our own close)
+    kMessage,    // UDP datagram: remote, data
+    kBound,      // UDP bind result: err, local endpoint
+  };
+  Type type;
+  uint32_t id = 0;
+  uint32_t accepted = 0;
+  int err = 0;
+  uint64_t value = 0;
+  tap::IpEndpoint local, remote;
+  std::vector<uint8_t> data;
+};
+
+class SocketBridge : public tap::SocketEvents {
+ public:
+  using Emit = std::function<void(SocketEvent&&)>;
+  explicit SocketBridge(Emit emit);
+  ~SocketBridge() override;
+
+  // Commands from JS (engine thread).
+  void connect(uint32_t id, const tap::IpEndpoint& remote, uint32_t timeoutMs);
+  void listen(uint32_t id, const tap::IpEndpoint& local);
+  void write(uint32_t id, std::vector<uint8_t>&& data);
+  void shutdown(uint32_t id);
+  void close(uint32_t id);
+  void abort(uint32_t id);
+  void consumed(uint32_t id, size_t n);
+  void setNoDelay(uint32_t id, bool on);
+  void setKeepAlive(uint32_t id, bool on, uint32_t idleMs);
+  void udpBind(uint32_t id, const tap::IpEndpoint& local);
+  void udpSend(uint32_t id, const tap::IpEndpoint& to, const std::vector<uint8_t>& data);
+
+  void flush() { table_->flush(); }
+  void tick(uint64_t nowMs) { table_->tick(nowMs); }
+
+  // tap::SocketEvents
+  void onConnect(tap::SocketHandle h, int err) override;
+  void onAccept(tap::SocketHandle listener, tap::SocketHandle h,
+                const tap::IpEndpoint& remote) override;
+  void onData(tap::SocketHandle h, const uint8_t* data, size_t len) override;
+  void onEnd(tap::SocketHandle h) override;
+  void onWritable(tap::SocketHandle h) override;
+  void onClose(tap::SocketHandle h, int err) override;
+  void onDatagram(tap::SocketHandle h, const tap::IpEndpoint& from, const uint8_t* data,
+                  size_t len) override;
+
+ private:
+  struct Entry {
+    tap::SocketHandle handle = 0;
+    // Bytes JS wrote that the table could not take yet, oldest first.
+    std::deque<std::vector<uint8_t>> pending;
+    size_t pendingOffset = 0;
+  };
+  uint32_t idOf(tap::SocketHandle h) const;
+  void forget(uint32_t id);
+  // Hands pending bytes to the table; reports what it took.
+  void pushPending(uint32_t id, Entry& e);
+  void emitSimple(SocketEvent::Type type, uint32_t id, int err = 0);
+
+  Emit emit_;
+  std::unique_ptr<tap::SocketTable> table_;
+  std::unordered_map<uint32_t, Entry> byId_;
+  std::unordered_map<tap::SocketHandle, uint32_t> idByHandle_;
+  uint32_t nextAcceptedId_ = 0x80000000u;
+};
+
+}  // namespace zts::addon
