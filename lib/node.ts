@@ -303,7 +303,14 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   _onEvents(events: Array<NativeNodeEvent | NativeSocketEvent>): void {
     for (const e of events) {
       if (e.type === 'socket') {
-        this.sockets.dispatch(e);
+        try {
+          this.sockets.dispatch(e);
+        } catch (err) {
+          // A listener's exception must not cost the rest of the batch; it still surfaces.
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
         continue;
       }
       switch (e.type) {

@@ -38,6 +38,12 @@ const char* eventTypeName(vl1::CoreEvent::Type t) {
       return "error";
     case T::kUserMessage:
       return "user-message";
+    case T::kNetworkStatus:
+      return "network-status";
+    case T::kNetworkConfig:
+      return "network-config";
+    case T::kNetworkLeft:
+      return "network-left";
   }
   return "unknown";
 }
@@ -74,13 +80,12 @@ const char* socketEventName(SocketEvent::Type t) {
 }
 
 Napi::Value endpointToJs(Napi::Env env, const tap::IpEndpoint& ep) {
-  if (ep.len == 0) return env.Null();
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(ep.len == 4 ? AF_INET : AF_INET6, ep.ip, text, sizeof text);
+  char text[INET6_ADDRSTRLEN] = "0.0.0.0";  // bound to every address of both families
+  if (ep.len != 0) inet_ntop(ep.len == 4 ? AF_INET : AF_INET6, ep.ip, text, sizeof text);
   auto o = Napi::Object::New(env);
   o.Set("address", text);
   o.Set("port", ep.port);
-  o.Set("family", ep.len == 4 ? "IPv4" : "IPv6");
+  o.Set("family", ep.len == 16 ? "IPv6" : "IPv4");
   return o;
 }
 
@@ -92,7 +97,7 @@ Napi::Object socketEventToJs(Napi::Env env, SocketEvent& s) {
   o.Set("value", Napi::Number::New(env, static_cast<double>(s.value)));
   if (s.err != 0) o.Set("err", s.err);
   if (s.accepted != 0) o.Set("accepted", s.accepted);
-  if (s.local.len != 0) o.Set("local", endpointToJs(env, s.local));
+  if (s.local.len != 0 || s.local.port != 0) o.Set("local", endpointToJs(env, s.local));
   if (s.remote.len != 0) o.Set("remote", endpointToJs(env, s.remote));
   if (!s.data.empty()) {
     // Hand the bytes over without a second copy: the Buffer owns the vector's storage.
