@@ -116,18 +116,20 @@ export class NetworkLease implements Disposable, AsyncDisposable {
 
   /**
    * Resolves once the network is OK (configured) with at least one address; rejects with
-   * ERR_ZT_NETWORK_ACCESS_DENIED / _NOT_FOUND, or ETIMEDOUT.
+   * ERR_ZT_NETWORK_ACCESS_DENIED / _NOT_FOUND, or ETIMEDOUT. With `waitForAuthorization`,
+   * a denial is not final: it waits (up to the timeout) for the controller to let us in.
    */
-  async ready(options: { timeoutMs?: number } = {}): Promise<NetworkInfo> {
+  async ready(
+    options: { timeoutMs?: number; waitForAuthorization?: boolean } = {},
+  ): Promise<NetworkInfo> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     validateInteger(timeoutMs, 'options.timeoutMs', 1, 2 ** 31 - 1);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const info = await this.info();
       if (info.status === 'OK' && info.addresses.length > 0) return info;
-      if (info.status === 'ACCESS_DENIED' || info.status === 'NOT_FOUND') {
-        throw statusError(this.id, info.status);
-      }
+      const denied = info.status === 'ACCESS_DENIED' && !options.waitForAuthorization;
+      if (denied || info.status === 'NOT_FOUND') throw statusError(this.id, info.status);
       const left = deadline - Date.now();
       if (left <= 0) {
         const e = new Error(`network ${this.id} not ready in ${timeoutMs} ms (${info.status})`);

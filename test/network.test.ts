@@ -1,0 +1,212 @@
+// Networks end to end on loopback: a lab (root + controller, its own process), a peer in
+// another process, and this process's node. Private networks with IPv4, TCP both ways
+// and UDP; access denied and revoked; a restart that rejoins from the cached config; the
+// lab's API and its restart; an ad-hoc network over IPv6.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { NodeService, connect, dgram, listen, startLab, type LabHandle } from '../lib/index.js';
+import { eventually } from './helpers/events.js';
+import { freeUdpPort } from './helpers/ports.js';
+import { suiteTempDir, tempDir } from './helpers/tmp.js';
+
+interface Line {
+  event: string;
+  [k: string]: unknown;
+}
+
+class Peer {
+  readonly lines: Line[] = [];
+  readonly child: ChildProcess;
+  constructor(planet: string, storage: string, nwid: string) {
+    this.child = spawn(
+      process.execPath,
+      [path.join(__dirname, 'helpers', 'peer-node.cjs'), planet, storage, nwid],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        this.lines.push(JSON.parse(buf.slice(0, nl)) as Line);
+        buf = buf.slice(nl + 1);
+      }
+    });
+  }
+  waitFor(match: (l: Line) => boolean, timeoutMs = 20_000): Promise<Line> {
+    return eventually(() => this.lines.find(match), timeoutMs);
+  }
+  send(cmd: unknown): void {
+    this.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
+  }
+  stop(): void {
+    this.child.kill('SIGTERM');
+  }
+}
+
+const ip = (cidr: unknown) => String(cidr).split('/')[0]!;
+
+describe('a private network from the lab', () => {
+  let dir: string;
+  let lab: LabHandle;
+  let nwid: string;
+  let peer: Peer;
+  let peerAddress: string;
+
+  beforeAll(async () => {
+    dir = suiteTempDir('zts-net-');
+    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    nwid = await lab.createNetwork({ name: 'testnet', ipv4: ['10.147.17.0/24'] });
+    peer = new Peer(lab.info.planetPath, path.join(dir, 'peer'), nwid);
+    peerAddress = String((await peer.waitFor((l) => l.event === 'started'))['address']);
+    await lab.authorize(nwid, peerAddress);
+    await peer.waitFor((l) => l.event === 'ready', 30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    peer?.stop();
+    await lab?.close();
+  });
+
+  it('gives both members addresses and carries TCP both ways and UDP', async () => {
+    const storage = path.join(dir, 'a');
+    await using ref = await NodeService.acquire({
+      storagePath: storage,
+      planet: lab.info.planetPath,
+      lab: true,
+    });
+    await lab.authorize(nwid, ref.node.address);
+    // Not `using`: leaving the network would delete the cached config this test checks.
+    const lease = await ref.node.join(nwid);
+    const info = await lease.ready({ timeoutMs: 20_000, waitForAuthorization: true });
+    expect(info.status).toBe('OK');
+    expect(info.name).toBe('testnet');
+    expect(info.addresses[0]).toMatch(/^10\.147\.17\.\d+\/24$/);
+    const peerIp = ip((await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[]);
+
+    // TCP from us to the peer.
+    const sock = await connect({ host: peerIp, port: 7000, timeoutMs: 10_000 });
+    await sock.write('hello over zerotier');
+    let echoed = '';
+    while (echoed.length < 19) echoed += (await sock.read())?.toString() ?? '';
+    expect(echoed).toBe('hello over zerotier');
+    sock.destroy();
+
+    // TCP from the peer to us.
+    await using server = await listen({ port: 7100 });
+    peer.send({ connect: ip(info.addresses[0]), port: 7100, text: 'and back' });
+    const incoming = await server.accept({ timeoutMs: 10_000 });
+    expect(incoming).not.toBeNull();
+    const got = await incoming!.read();
+    expect(got?.toString()).toBe('and back');
+    await incoming!.write(got!);
+    await peer.waitFor((l) => l.event === 'connected-echo');
+
+    // UDP.
+    const udp = dgram.createSocket('udp4');
+    const reply = new Promise<Buffer>((resolve) => udp.on('message', (m: Buffer) => resolve(m)));
+    udp.send('datagram', 7001, peerIp);
+    expect((await reply).toString()).toBe('datagram');
+    udp.close();
+
+    // The config was cached for the next start, and stays when the node stops.
+    expect(existsSync(path.join(storage, 'networks.d', `${nwid}.conf`))).toBe(true);
+    await ref.release();
+    await lease.release();
+    expect(existsSync(path.join(storage, 'networks.d', `${nwid}.conf`))).toBe(true);
+  });
+
+  it('denies a member the controller has not authorized', async () => {
+    await using ref = await NodeService.acquire({ planet: lab.info.planetPath, lab: true });
+    await using lease = await ref.node.join(nwid);
+    await expect(lease.ready({ timeoutMs: 20_000 })).rejects.toMatchObject({
+      code: 'ERR_ZT_NETWORK_ACCESS_DENIED',
+    });
+    const members = await lab.members(nwid);
+    expect(Object.keys(members)).toContain(ref.node.address);
+    expect((await lab.member(nwid, ref.node.address))['authorized']).toBe(false);
+  });
+
+  it('rejoins from the cached config after a restart, even with the controller gone', async () => {
+    const storage = path.join(dir, 'a');
+    const labDir = lab.info.dir;
+    await lab.close();
+    {
+      await using ref = await NodeService.acquire({
+        storagePath: storage,
+        planet: path.join(labDir, 'planet'),
+        lab: true,
+      });
+      await using lease = await ref.node.join(nwid);
+      const info = await lease.ready({ timeoutMs: 5000 });
+      expect(info.addresses[0]).toMatch(/^10\.147\.17\./);
+    }
+    // The lab comes back from its folder with the same network, members and addresses.
+    lab = await startLab({ dir: labDir, port: lab.info.port });
+    const network = await lab.network(nwid);
+    expect(network['name']).toBe('testnet');
+    const member = await lab.member(nwid, peerAddress);
+    expect(member['authorized']).toBe(true);
+    expect((member['ipAssignments'] as string[]).length).toBe(1);
+  });
+
+  it('refuses bad API requests and changes nothing', async () => {
+    const before = await lab.network(nwid);
+    const cases: Array<[string, string, unknown, number]> = [
+      ['POST', `/controller/network/${nwid}`, '{not json', 400],
+      ['POST', `/controller/network/${nwid}`, { private: 'yes' }, 400],
+      ['POST', `/controller/network/${nwid}`, { mtu: 'big' }, 400],
+      ['GET', `/controller/network/${lab.info.controllerAddress}ffffff`, undefined, 404],
+      ['POST', `/controller/network/${nwid}/member/zzzz`, { authorized: true }, 400],
+      ['POST', `/controller/network/${nwid}/member/${peerAddress}`, { authorized: 'sure' }, 400],
+    ];
+    for (const [method, p, body, status] of cases) {
+      const r = await lab.request(method, p, body);
+      expect(r.status, `${method} ${p}`).toBe(status);
+    }
+    const unauth = await fetch(`${lab.info.apiUrl}/network/${nwid}`);
+    expect(unauth.status).toBe(401);
+    const wrong = await fetch(`${lab.info.apiUrl}/network/${nwid}`, {
+      headers: { 'x-zt1-auth': 'nope' },
+    });
+    expect(wrong.status).toBe(401);
+    expect(await lab.network(nwid)).toEqual(before);
+  });
+});
+
+describe('an ad-hoc network', () => {
+  it('carries TCP over IPv6 within its port range', async () => {
+    const dir = tempDir('zts-adhoc-');
+    const lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    const adhoc = 'ff00500050000000'; // port 80 only
+    const peer = new Peer(lab.info.planetPath, path.join(dir, 'peer'), adhoc);
+    try {
+      // The peer's echo server is on 7000, outside the range: make our own on 80.
+      const ready = await peer.waitFor((l) => l.event === 'ready', 30_000);
+      await using ref = await NodeService.acquire({ planet: lab.info.planetPath, lab: true });
+      await using lease = await ref.node.join(adhoc);
+      const info = await lease.ready({ timeoutMs: 10_000 });
+      expect(info.addresses[0]).toMatch(/^fc/);
+      await using server = await listen({ port: 80 });
+      peer.send({ connect: ip(info.addresses[0]), port: 80, text: 'ipv6 adhoc' });
+      const s = await server.accept({ timeoutMs: 10_000 });
+      expect((await s!.read())?.toString()).toBe('ipv6 adhoc');
+      await s!.write('ipv6 adhoc');
+      await peer.waitFor((l) => l.event === 'connected-echo');
+      // Outside the range the rules drop the SYN: the connect times out.
+      await expect(
+        connect({ host: ip((ready['addresses'] as string[])[0]), port: 7000, timeoutMs: 1500 }),
+      ).rejects.toMatchObject({
+        code: 'ETIMEDOUT',
+      });
+    } finally {
+      peer.stop();
+      await lab.close();
+    }
+  }, 60_000);
+});
