@@ -132,6 +132,25 @@ describe('a private network from the lab', () => {
     expect((await lab.member(nwid, ref.node.address))['authorized']).toBe(false);
   });
 
+  it('cuts a deauthorized member off within 5 s', async () => {
+    await using ref = await NodeService.acquire({ planet: lab.info.planetPath, lab: true });
+    await lab.authorize(nwid, ref.node.address);
+    await using lease = await ref.node.join(nwid);
+    await lease.ready({ timeoutMs: 20_000, waitForAuthorization: true });
+    const peerIp = ip((await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[]);
+    const before = await connect({ host: peerIp, port: 7000, timeoutMs: 10_000 });
+    before.destroy();
+
+    const t0 = Date.now();
+    await lab.deauthorize(nwid, peerAddress);
+    await peer.waitFor((l) => l.event === 'status' && l['status'] === 'ACCESS_DENIED', 5000);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect(connect({ host: peerIp, port: 7000, timeoutMs: 2000 })).rejects.toMatchObject({
+      code: 'ETIMEDOUT',
+    });
+    await lab.authorize(nwid, peerAddress);
+  });
+
   it('rejoins from the cached config after a restart, even with the controller gone', async () => {
     const storage = path.join(dir, 'a');
     const labDir = lab.info.dir;

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 
 import { NodeService, type NodeOptions } from '../node.js';
+import { parseForward, startForward } from './forward.js';
 import { CliError, type CliIo } from './io.js';
 
 export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet <file>] [--port <n>] [--join <nwid>]... [--lab] [--root] [--json]
@@ -13,6 +14,9 @@ export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet
   --planet <file>   a custom planet (default: <dir>/planet if present, else Earth)
   --port <n>        UDP port (default: random)
   --join <nwid>     join a network (repeatable); prints its status and addresses as they change
+  --forward <listen>=<target>   forward TCP between the host and the network (repeatable):
+                    127.0.0.1:8080=172.29.1.1:80 listens on the host, connects over ZeroTier;
+                    zt:5432=127.0.0.1:5432 listens on our ZeroTier addresses, connects on the host
   --lab             accept loopback paths (a lab on one machine)
   --root            act as a root: relay and introduce peers (for labs and tests)
   --stats <ms>      print the node's counters every <ms> milliseconds
@@ -37,6 +41,7 @@ export async function runNode(
         json: { type: 'boolean', default: false },
         stats: { type: 'string' },
         join: { type: 'string', multiple: true },
+        forward: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -125,6 +130,17 @@ export async function runNode(
       throw new CliError(`--join ${id}: ${(e as Error).message}`);
     }
   }
+  const forwards = (values.forward ?? []).map(parseForward);
+  const listeners = [];
+  for (const spec of forwards) {
+    try {
+      listeners.push(await startForward(spec, node, (line) => io.err(`${line}\n`)));
+    } catch (e) {
+      await ref.release();
+      throw e;
+    }
+    print('forward', { address: node.address, forward: spec.text }, `forwarding ${spec.text}`);
+  }
   let statsTimer: NodeJS.Timeout | undefined;
   if (values.stats !== undefined) {
     const every = Number(values.stats);
@@ -139,6 +155,7 @@ export async function runNode(
   }
   await stop;
   if (statsTimer !== undefined) clearInterval(statsTimer);
+  for (const l of listeners) l.close();
   node.off('network-status', onNetworkEvent);
   node.off('network-config', onNetworkEvent);
   await ref.release();

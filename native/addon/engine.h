@@ -35,7 +35,7 @@ struct EngineOptions {
 struct EngineEvent {
   enum class Kind : uint8_t { kCore, kReply, kSocket };
   Kind kind = Kind::kCore;
-  vl1::CoreEvent core{vl1::CoreEvent::Type::kOnline};
+  vl1::CoreEvent core;
   SocketEvent socket{SocketEvent::Type::kClose};
   uint32_t requestId = 0;
   std::string reply;

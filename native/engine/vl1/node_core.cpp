@@ -81,7 +81,8 @@ Peer& NodeCore::learnPeer(int64_t now, const Identity& identity, const uint8_t k
 
 void NodeCore::event(CoreEvent::Type type, uint64_t addr, const InetAddress& path, int64_t value,
                      std::vector<uint8_t> data) {
-  CoreEvent e{type};
+  CoreEvent e;
+  e.type = type;
   e.address = addr;
   e.path = path;
   e.value = value;

@@ -41,7 +41,7 @@ struct CoreEvent {
     kNetworkConfig,    // a network's new config (network, data = its Dictionary, to cache)
     kNetworkLeft,      // a network was left (network)
   };
-  Type type;
+  Type type = Type::kOnline;
   uint64_t address = 0;
   uint64_t network = 0;
   InetAddress path;

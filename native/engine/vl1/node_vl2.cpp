@@ -25,7 +25,8 @@ void NodeCore::setStatus(vl2::Network& net, NetworkStatus status) {
   const bool changed = net.status != status;
   net.status = status;
   if (!changed && status != NetworkStatus::kRequestingConfiguration) return;
-  CoreEvent e{CoreEvent::Type::kNetworkStatus};
+  CoreEvent e;
+  e.type = CoreEvent::Type::kNetworkStatus;
   e.network = net.id();
   e.value = static_cast<int64_t>(status);
   host_.onEvent(std::move(e));
@@ -55,7 +56,8 @@ bool NodeCore::join(int64_t now, uint64_t nwid, const std::vector<uint8_t>* cach
 
 void NodeCore::leave(int64_t now, uint64_t nwid) {
   if (networks_.erase(nwid) == 0) return;
-  CoreEvent e{CoreEvent::Type::kNetworkLeft};
+  CoreEvent e;
+  e.type = CoreEvent::Type::kNetworkLeft;
   e.network = nwid;
   host_.onEvent(std::move(e));
 }
@@ -92,7 +94,8 @@ void NodeCore::adoptConfig(int64_t now, vl2::Network& net, vl2::NetworkConfig cf
                            const std::vector<uint8_t>& dict) {
   net.apply(std::move(cfg), now);
   setStatus(net, NetworkStatus::kOk);
-  CoreEvent e{CoreEvent::Type::kNetworkConfig};
+  CoreEvent e;
+  e.type = CoreEvent::Type::kNetworkConfig;
   e.network = net.id();
   e.data = dict;
   host_.onEvent(std::move(e));
