@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { packageRoot } from '../native.js';
+
 import {
   DEFAULT_LAB_PORT,
   defaultLabDir,
@@ -128,7 +130,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
   if (info === undefined) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const log = openSync(labFiles(dir).log, 'a');
-    const cli = path.resolve(__dirname, '..', 'cli', 'main.js');
+    const cli = path.join(packageRoot, 'dist', 'cli', 'main.js');
     const child = spawn(
       process.execPath,
       [cli, 'lab', 'run', '--dir', dir, '--port', String(port)],

@@ -282,7 +282,14 @@ void NodeCore::handleOkHello(int64_t now, Peer& p, int64_t localSocket, const In
     const bool fresh = p.findPath(localSocket, from) == nullptr;
     Path& path = p.learnPath(localSocket, from, now);
     path.latencyMs = now - sentAt;
-    if (fresh) event(CoreEvent::Type::kDirectPath, p.address(), from, path.latencyMs);
+    if (fresh) {
+      event(CoreEvent::Type::kDirectPath, p.address(), from, path.latencyMs);
+      // A root we (re)reach may have restarted and forgotten who wants which group.
+      if (p.isRoot) {
+        for (auto& [nwid, net] : networks_)
+          if (net->status == vl2::NetworkStatus::kOk) announceMulticast(now, *net);
+      }
+    }
   }
   if (hops == 0 && !seenAs.isNil()) {
     auto it = external_.find(p.address());
