@@ -2,59 +2,14 @@
 // answered by a peer (through a lab root on loopback), and the 64-byte ECHO round trip over
 // a direct path against a 64-byte round trip on node:net over kernel loopback, same run.
 // Prints lines for people and one JSON object last. Usage: node bench/vl1-echo.mjs [rounds]
-import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
-import { Identity, NodeService, generatePlanetKey, makePlanet } from '../dist/index.js';
+import { Identity, NodeService } from '../dist/index.js';
+import { startLabRoot } from '../examples/lib/lab-processes.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist', 'cli', 'main.js');
 const rounds = Number(process.argv[2] ?? 500);
-const dir = mkdtempSync(path.join(tmpdir(), 'zts-bench-'));
-const children = [];
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function freePort() {
-  const s = dgram.createSocket('udp4');
-  await new Promise((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function startNodeProcess(args) {
-  const child = spawn(process.execPath, [cli, 'node', '--json', ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  let buf = '';
-  const lines = [];
-  const waiters = [];
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    let nl;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buf.slice(0, nl)));
-      buf = buf.slice(nl + 1);
-      waiters.splice(0).forEach((w) => w());
-    }
-  });
-  const waitFor = async (match) => {
-    for (;;) {
-      const found = lines.find(match);
-      if (found) return found;
-      await new Promise((r) => waiters.push(r));
-    }
-  };
-  return { waitFor };
-}
 
 async function netRoundTrip() {
   const server = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
@@ -85,40 +40,14 @@ async function netRoundTrip() {
   return median(times);
 }
 
+const lab = await startLabRoot();
 try {
-  const rootId = await Identity.generate();
-  await rootId.writeFiles(path.join(dir, 'identity.secret'), path.join(dir, 'identity.public'));
-  const port = await freePort();
-  const planet = makePlanet({
-    roots: [{ identity: rootId, endpoints: [`127.0.0.1/${port}`] }],
-    signingKey: await generatePlanetKey(),
-  });
-  const planetFile = path.join(dir, 'planet');
-  writeFileSync(planetFile, planet);
-  const rootProc = startNodeProcess([
-    '--storage',
-    dir,
-    '--planet',
-    planetFile,
-    '--port',
-    String(port),
-    '--lab',
-    '--root',
-  ]);
-  await rootProc.waitFor((l) => l.event === 'started');
-  const peerProc = startNodeProcess([
-    '--storage',
-    path.join(dir, 'peer'),
-    '--planet',
-    planetFile,
-    '--lab',
-  ]);
-  const peerAddress = (await peerProc.waitFor((l) => l.event === 'started')).address;
-  await peerProc.waitFor((l) => l.event === 'online');
+  const peer = await lab.startPeer('peer');
+  const peerAddress = peer.address;
   const identity = await Identity.generate(); // made before the clock starts, as a stored one would be
 
   const t0 = performance.now();
-  const ref = await NodeService.acquire({ identity, planet: planetFile, lab: true });
+  const ref = await NodeService.acquire({ identity, planet: lab.planetFile, lab: true });
   const node = ref.node;
   await node.waitOnline(10_000);
   const tOnline = performance.now() - t0;
@@ -160,6 +89,5 @@ try {
   console.log(`ratio ECHO / node:net: ${result.echoVsNetRatio}`);
   console.log(JSON.stringify(result));
 } finally {
-  for (const c of children) c.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
+  lab.close();
 }

@@ -7,14 +7,9 @@
 namespace zts {
 namespace {
 
-const char* kIdentityA =
-    "8e4df28b72:0:ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd97"
-    "02cae365f2af5fb4c420908b803a681d4daef6114d78a2d7:bd8dd6e4ce7022d2f812797a80c6ee8ad180dc4ebf30"
-    "1dec8b06d1be08832bddd63a2f1cfa7b2c504474c75bdc8898ba476ef92e8e2d0509f8441985171ff16e";
-
 TEST(Identity, MemoryHardDigestMatchesV1) {
   crypto::initialize();
-  auto a = vl1::Identity::fromString(kIdentityA);
+  auto a = vl1::Identity::fromString(test::kIdentityA);
   ASSERT_TRUE(a);
   std::vector<uint8_t> scratch(vl1::kMemoryHardScratchLen);
   vl1::Digest d;
@@ -26,7 +21,7 @@ TEST(Identity, MemoryHardDigestMatchesV1) {
 }
 
 TEST(Identity, BinaryRoundTripAndTruncation) {
-  auto a = vl1::Identity::fromString(kIdentityA);
+  auto a = vl1::Identity::fromString(test::kIdentityA);
   ASSERT_TRUE(a);
   uint8_t buf[vl1::kIdentityBinarySecretLen];
   ASSERT_EQ(a->toBinary(buf, sizeof buf, false), vl1::kIdentityBinaryPublicLen);

@@ -18,15 +18,7 @@ namespace {
 using Ev = vl1::CoreEvent::Type;
 using vl2::NetworkStatus;
 
-// Fixed identities keep the tests fast: V1 and V2 of the vectors, and one made for here.
-const char* kIdentityA =
-    "8e4df28b72:0:ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd97"
-    "02cae365f2af5fb4c420908b803a681d4daef6114d78a2d7:bd8dd6e4ce7022d2f812797a80c6ee8ad180dc4ebf30"
-    "1dec8b06d1be08832bddd63a2f1cfa7b2c504474c75bdc8898ba476ef92e8e2d0509f8441985171ff16e";
-const char* kIdentityB =
-    "0b9ec04f21:0:864801cefb83df0e96e5ae162f27115dac7530ce47361695276773e4dce3f169001782068d9c48ba"
-    "d9ede39655cd3bd87ae9a00d6e4436096796422afe918051:25555f65b3bc35f0092dc618cb2b0c515061b19e3f55"
-    "9a1adf9369f52b822e361da7467c92c7008fdd9ecac17971ba3086e6e75da72c0cd545e4b0daddd93407";
+// Fixed identities keep the tests fast: test::kIdentityA/B (the vectors' V1, V2) and this.
 const char* kIdentityC =
     "186c5c5b54:0:e00c875d6cf1c1332830f81fc6e5b43a84e3768a602bfa6f782728d194d1bc1d1df633093ba021c4"
     "a4b6536947571c40656e749757e34aa679925318ce3181f8:3af26fc32a9fde6a7e21d1fafc17bb856141341464cc"
@@ -83,8 +75,8 @@ struct NetLab {
         *vl1::Identity::fromString(test::readSharedText("vectors/stock/identities/id1.secret"));
     controllerId =
         *vl1::Identity::fromString(test::readSharedText("vectors/stock/identities/id2.secret"));
-    aId = *vl1::Identity::fromString(kIdentityA);
-    bId = *vl1::Identity::fromString(kIdentityB);
+    aId = *vl1::Identity::fromString(test::kIdentityA);
+    bId = *vl1::Identity::fromString(test::kIdentityB);
     cId = *vl1::Identity::fromString(kIdentityC);
     auto key = test::readSharedFile("vectors/stock/planet/current.c25519");
     const uint8_t lo[4] = {127, 0, 0, 1};

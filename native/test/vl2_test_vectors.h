@@ -14,14 +14,8 @@
 
 namespace zts::test {
 
-inline const char* kVl2IdentityA =
-    "8e4df28b72:0:ac3d46abe0c21f3cfe7a6c8d6a85cfcffcb82fbd55af6a4d6350657c68200843fa2e16f9418bbd97"
-    "02cae365f2af5fb4c420908b803a681d4daef6114d78a2d7:bd8dd6e4ce7022d2f812797a80c6ee8ad180dc4ebf30"
-    "1dec8b06d1be08832bddd63a2f1cfa7b2c504474c75bdc8898ba476ef92e8e2d0509f8441985171ff16e";
-inline const char* kVl2IdentityB =
-    "0b9ec04f21:0:864801cefb83df0e96e5ae162f27115dac7530ce47361695276773e4dce3f169001782068d9c48ba"
-    "d9ede39655cd3bd87ae9a00d6e4436096796422afe918051:25555f65b3bc35f0092dc618cb2b0c515061b19e3f55"
-    "9a1adf9369f52b822e361da7467c92c7008fdd9ecac17971ba3086e6e75da72c0cd545e4b0daddd93407";
+inline const char* kVl2IdentityA = kIdentityA;
+inline const char* kVl2IdentityB = kIdentityB;
 
 // Network 8e4df28b72000001, whose controller is A (V14..V16).
 constexpr uint64_t kVl2Nwid = 0x8e4df28b72000001ULL;

@@ -108,16 +108,7 @@ void NodeCore::processDatagram(int64_t now, int64_t localSocket, const InetAddre
       return;
     }
     std::vector<uint8_t> whole;
-    switch (reassembler_.addFragment(data, len, now, whole)) {
-      case Reassembler::Result::kComplete:
-        handlePacket(now, localSocket, from, whole);
-        break;
-      case Reassembler::Result::kDropped:
-        counters_.drop(Drop::kBadFragment);
-        break;
-      case Reassembler::Result::kIncomplete:
-        break;
-    }
+    afterReassembly(reassembler_.addFragment(data, len, now, whole), now, localSocket, from, whole);
     return;
   }
   if (len < proto::kHeaderLen) {
@@ -141,19 +132,17 @@ void NodeCore::processDatagram(int64_t now, int64_t localSocket, const InetAddre
   std::vector<uint8_t> packet(data, data + len);
   if (h.fragmented()) {
     std::vector<uint8_t> whole;
-    switch (reassembler_.addHead(packet.data(), packet.size(), now, whole)) {
-      case Reassembler::Result::kComplete:
-        handlePacket(now, localSocket, from, whole);
-        break;
-      case Reassembler::Result::kDropped:
-        counters_.drop(Drop::kBadFragment);
-        break;
-      case Reassembler::Result::kIncomplete:
-        break;
-    }
+    afterReassembly(reassembler_.addHead(packet.data(), packet.size(), now, whole), now,
+                    localSocket, from, whole);
     return;
   }
   handlePacket(now, localSocket, from, packet);
+}
+
+void NodeCore::afterReassembly(Reassembler::Result result, int64_t now, int64_t localSocket,
+                               const InetAddress& from, std::vector<uint8_t>& whole) {
+  if (result == Reassembler::Result::kComplete) handlePacket(now, localSocket, from, whole);
+  if (result == Reassembler::Result::kDropped) counters_.drop(Drop::kBadFragment);
 }
 
 void NodeCore::handlePacket(int64_t now, int64_t localSocket, const InetAddress& from,

@@ -164,6 +164,8 @@ class NodeCore {
   };
 
   // receive
+  void afterReassembly(Reassembler::Result result, int64_t now, int64_t localSocket,
+                       const InetAddress& from, std::vector<uint8_t>& whole);
   void handlePacket(int64_t now, int64_t localSocket, const InetAddress& from,
                     std::vector<uint8_t>& packet);
   void handleHello(int64_t now, int64_t localSocket, const InetAddress& from,
@@ -186,6 +188,8 @@ class NodeCore {
 
   // VL2 (node_vl2.cpp, node_multicast.cpp)
   bool handleVl2(int64_t now, Peer& peer, proto::Verb verb, uint64_t packetId, util::Reader& r);
+  // The joined network `nwid`, or nullptr (counted as a drop).
+  vl2::Network* joinedNetwork(uint64_t nwid);
   void handleConfigChunk(int64_t now, Peer& peer, util::Reader& r, bool pushed, uint64_t inRe);
   void handleConfigRequest(int64_t now, Peer& peer, uint64_t packetId, util::Reader& r);
   void handleNetworkError(int64_t now, Peer& peer, uint8_t inReVerb, uint8_t code, util::Reader& r);

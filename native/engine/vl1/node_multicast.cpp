@@ -181,7 +181,8 @@ void NodeCore::handleMulticastFrame(int64_t now, Peer& p, util::Reader& r) {
   }
   if ((flags & 0x02) != 0) r.u32();  // gather limit: we do not answer with members
   uint64_t src = vl2::macFor(p.address(), nwid);
-  if ((flags & 0x04) != 0) src = vl2::macFromBytes(r.bytes(6));
+  // bytes() is nullptr on a short payload: convert the MACs only once r.ok() holds.
+  const uint8_t* srcBytes = (flags & 0x04) != 0 ? r.bytes(6) : nullptr;
   const uint8_t* dstBytes = r.bytes(6);
   r.u32();  // ADI: the group's qualifier, not needed to deliver
   const uint16_t etherType = r.u16();
@@ -189,12 +190,10 @@ void NodeCore::handleMulticastFrame(int64_t now, Peer& p, util::Reader& r) {
     counters_.drop(Drop::kMalformed);
     return;
   }
-  auto it = networks_.find(nwid);
-  if (it == networks_.end()) {
-    counters_.drop(Drop::kNoSuchNetwork);
-    return;
-  }
-  vl2::Network& net = *it->second;
+  if (srcBytes != nullptr) src = vl2::macFromBytes(srcBytes);
+  vl2::Network* found = joinedNetwork(nwid);
+  if (found == nullptr) return;
+  vl2::Network& net = *found;
   if (!net.config || net.config->multicastLimit == 0) {
     counters_.drop(Drop::kNoMulticastRecipients);
     return;

@@ -16,6 +16,13 @@ constexpr uint16_t kEtherTypeArp = 0x0806;
 constexpr vl2::Mac kBroadcast = 0xffffffffffffULL;
 }  // namespace
 
+vl2::Network* NodeCore::joinedNetwork(uint64_t nwid) {
+  auto it = networks_.find(nwid);
+  if (it != networks_.end()) return it->second.get();
+  counters_.drop(Drop::kNoSuchNetwork);
+  return nullptr;
+}
+
 const vl2::Network* NodeCore::network(uint64_t nwid) const {
   auto it = networks_.find(nwid);
   return it == networks_.end() ? nullptr : it->second.get();
@@ -264,12 +271,9 @@ void NodeCore::handleFrame(int64_t now, Peer& p, util::Reader& r) {
     counters_.drop(Drop::kMalformed);
     return;
   }
-  auto it = networks_.find(nwid);
-  if (it == networks_.end()) {
-    counters_.drop(Drop::kNoSuchNetwork);
-    return;
-  }
-  vl2::Network& net = *it->second;
+  vl2::Network* found = joinedNetwork(nwid);
+  if (found == nullptr) return;
+  vl2::Network& net = *found;
   if (!admitFrom(now, net, p)) return;
   deliverFrame(now, net, p, net.myMac(), vl2::macFor(p.address(), nwid), etherType, r.cursor(),
                r.remaining());
@@ -289,12 +293,9 @@ void NodeCore::handleExtFrame(int64_t now, Peer& p, uint64_t packetId, util::Rea
     counters_.drop(Drop::kMalformed);
     return;
   }
-  auto it = networks_.find(nwid);
-  if (it == networks_.end()) {
-    counters_.drop(Drop::kNoSuchNetwork);
-    return;
-  }
-  vl2::Network& net = *it->second;
+  vl2::Network* found = joinedNetwork(nwid);
+  if (found == nullptr) return;
+  vl2::Network& net = *found;
   if (!admitFrom(now, net, p)) return;
   const auto dst = vl2::macFromBytes(dstBytes);
   const auto src = vl2::macFromBytes(srcBytes);
