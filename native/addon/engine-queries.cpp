@@ -106,6 +106,8 @@ std::string networksJson(const vl1::NodeCore& core) {
           << '}';
       }
       o << ']';
+    } else {
+      o << ",\"addresses\":[],\"routes\":[]";  // not configured (yet): nothing assigned
     }
     o << '}';
   }

@@ -137,6 +137,11 @@ TEST(NodeVl2, MembersJoinGetTheirConfigAndExchangeFrames) {
   ASSERT_EQ(cfg->staticIps.size(), 1u);
   EXPECT_EQ(cfg->staticIps[0].toString(), "10.147.17.1/24");
   EXPECT_TRUE(lab.a->has(Ev::kNetworkConfig));
+  bool reportedOk = false;
+  for (const auto& e : lab.a->events)
+    reportedOk |=
+        e.type == Ev::kNetworkStatus && e.value == static_cast<int64_t>(NetworkStatus::kOk);
+  EXPECT_TRUE(reportedOk) << "the change to OK is an event too";
 
   const auto macA = vl2::macFor(lab.aId.address(), lab.nwid);
   const auto macB = vl2::macFor(lab.bId.address(), lab.nwid);

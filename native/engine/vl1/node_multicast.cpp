@@ -1,5 +1,7 @@
 // NodeCore's multicast: announcing our groups (LIKE), finding members (GATHER), and
 // sending and receiving MULTICAST_FRAME (protocol.md §3.7, §3.10, §3.11, §7.2, §9).
+#include <algorithm>
+
 #include "../util/buffer.h"
 #include "../util/hex.h"
 #include "node_core.h"
@@ -41,7 +43,11 @@ void NodeCore::announceMulticast(int64_t now, vl2::Network& net) {
 
 void NodeCore::gather(int64_t now, vl2::Network& net, const vl2::MulticastGroup& group) {
   auto& last = net.lastGather[group];
-  if (last != 0 && now - last < vl2::timing::kGatherIntervalMs) return;
+  const bool waiting = std::any_of(net.pendingMulticast.begin(), net.pendingMulticast.end(),
+                                   [&](const auto& m) { return m.group == group; });
+  const int64_t interval =
+      waiting ? vl2::timing::kGatherWhileWaitingMs : vl2::timing::kGatherIntervalMs;
+  if (last != 0 && now - last < interval) return;
   last = now;
   std::vector<uint8_t> payload;
   util::Writer w(payload);

@@ -26,7 +26,6 @@ Network::Network(uint64_t nwid, uint64_t myAddress)
 void Network::apply(NetworkConfig cfg, int64_t now) {
   rules = cfg.parsedRules();
   config = std::move(cfg);
-  status = NetworkStatus::kOk;
   lastConfigReceived = now;
 }
 

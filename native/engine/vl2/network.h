@@ -30,12 +30,13 @@ const char* statusName(NetworkStatus status);
 
 namespace timing {
 constexpr int64_t kConfigRefreshMs = 60000;
-constexpr int64_t kConfigRetryMs = 2000;  // until a first answer arrives
-constexpr int64_t kConfigRefusedRetryMs = 10000;
+constexpr int64_t kConfigRetryMs = 2000;         // until a first answer arrives
+constexpr int64_t kConfigRefusedRetryMs = 5000;  // stock nodes ask every ping check
 constexpr int64_t kMulticastAnnounceMs = 60000;
 constexpr int64_t kMulticastLikeExpiryMs = 600000;
 constexpr int64_t kGatherIntervalMs = 5000;
-constexpr int64_t kCredentialPushMinMs = 1000;  // stock peers drop faster pushes
+constexpr int64_t kGatherWhileWaitingMs = 1000;  // frames wait for members: ask sooner
+constexpr int64_t kCredentialPushMinMs = 1000;   // stock peers drop faster pushes
 constexpr int64_t kCredentialRefreshMs = 30000;
 constexpr int64_t kPendingMulticastMs = 2000;
 }  // namespace timing
@@ -79,7 +80,7 @@ class Network {
   std::deque<PendingMulticast> pendingMulticast;
 
   bool isPrivate() const { return config && config->type == NetworkConfig::Type::kPrivate; }
-  // Adopts a config: status OK, rules parsed.
+  // Adopts a config and parses its rules (the caller sets the status, so it can report it).
   void apply(NetworkConfig cfg, int64_t now);
   // Whether frames from `address` are acceptable: always on public networks, else its COM
   // must agree with ours (§5.6, §5.8).
