@@ -62,6 +62,11 @@ describe('a private network from the lab', () => {
     dir = suiteTempDir('zts-net-');
     lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
     nwid = await lab.createNetwork({ name: 'testnet', ipv4: ['10.147.17.0/24'] });
+    // IPv6 too: rfc4193 addresses derived from the network and member ids.
+    const v6 = await lab.request('POST', `/controller/network/${nwid}`, {
+      v6AssignMode: { rfc4193: true },
+    });
+    expect(v6.status).toBe(200);
     peer = new Peer(lab.info.planetPath, path.join(dir, 'peer'), nwid);
     peerAddress = String((await peer.waitFor((l) => l.event === 'started'))['address']);
     await lab.authorize(nwid, peerAddress);
@@ -86,8 +91,11 @@ describe('a private network from the lab', () => {
     const info = await lease.ready({ timeoutMs: 20_000, waitForAuthorization: true });
     expect(info.status).toBe('OK');
     expect(info.name).toBe('testnet');
-    expect(info.addresses[0]).toMatch(/^10\.147\.17\.\d+\/24$/);
-    const peerIp = ip((await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[]);
+    expect(info.addresses).toContainEqual(expect.stringMatching(/^10\.147\.17\.\d+\/24$/));
+    expect(info.addresses).toContainEqual(expect.stringMatching(/^fd[0-9a-f:]+\/88$/));
+    const peerAddresses = (await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[];
+    const peerIp = ip(peerAddresses.find((a) => a.includes('.')));
+    const peerIp6 = ip(peerAddresses.find((a) => a.startsWith('fd')));
 
     // TCP from us to the peer.
     const sock = await connect({ host: peerIp, port: 7000, timeoutMs: 10_000 });
@@ -97,9 +105,19 @@ describe('a private network from the lab', () => {
     expect(echoed).toBe('hello over zerotier');
     sock.destroy();
 
+    // And over IPv6 (neighbour discovery emulated: nobody would answer a solicitation).
+    const sock6 = await connect({ host: peerIp6, port: 7000, timeoutMs: 10_000 });
+    await sock6.write('v6');
+    expect((await sock6.read())?.toString()).toBe('v6');
+    sock6.destroy();
+
     // TCP from the peer to us.
     await using server = await listen({ port: 7100 });
-    peer.send({ connect: ip(info.addresses[0]), port: 7100, text: 'and back' });
+    peer.send({
+      connect: ip(info.addresses.find((a) => a.includes('.'))),
+      port: 7100,
+      text: 'and back',
+    });
     const incoming = await server.accept({ timeoutMs: 10_000 });
     expect(incoming).not.toBeNull();
     const got = await incoming!.read();
