@@ -11,7 +11,8 @@ import { runLab } from '../lab/server.js';
 import { CliError, type CliIo } from './io.js';
 
 export const labUsage = `Usage:
-  zerotier-sockets lab up [--dir D] [--port P]     start root + controller in the background
+  zerotier-sockets lab up [--dir D] [--port P] [--host IP]   start root + controller in the background
+      (--host: the root's address in the planet; default 127.0.0.1, which stock nodes refuse)
   zerotier-sockets lab down [--dir D]
   zerotier-sockets lab status [--dir D] [--json]
   zerotier-sockets lab network create [--name N] [--ipv4 CIDR]... [--ipv6 CIDR]... [--dir D]
@@ -23,7 +24,7 @@ export const labUsage = `Usage:
 function describe(info: LabInfo): string {
   return (
     `planet:     ${info.planetPath}\n` +
-    `controller: ${info.controllerAddress} (also the root, at 127.0.0.1/${info.port})\n` +
+    `controller: ${info.controllerAddress} (also the root, on UDP port ${info.port})\n` +
     `API:        ${info.apiUrl}\n` +
     `token:      ${info.tokenPath}\n`
   );
@@ -50,6 +51,7 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
     options: {
       dir: { type: 'string' },
       port: { type: 'string' },
+      host: { type: 'string' },
       json: { type: 'boolean', default: false },
       name: { type: 'string' },
       ipv4: { type: 'string', multiple: true },
@@ -66,7 +68,7 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
   switch (command) {
     case 'run': {
       // The lab process itself (what `lab up` starts in the background).
-      const lab = await runLab(dir, port);
+      const lab = await runLab(dir, port, values.host ?? '127.0.0.1');
       io.out(`lab running (pid ${process.pid})\n${describe(lab.info)}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -81,7 +83,9 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
         io.out(`a lab is already running in ${dir} (pid ${already.pid})\n${describe(already)}`);
         return 0;
       }
-      const lab = await apiCall('lab up', () => startLab({ dir, port }));
+      const lab = await apiCall('lab up', () =>
+        startLab({ dir, port, ...(values.host !== undefined ? { host: values.host } : {}) }),
+      );
       io.out(`lab up in ${dir} (pid ${lab.info.pid})\n${describe(lab.info)}`);
       return 0;
     }

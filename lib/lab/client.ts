@@ -113,6 +113,8 @@ function poolOf(cidr: string): { ipRangeStart: string; ipRangeEnd: string } | un
 export interface StartLabOptions {
   dir?: string;
   port?: number;
+  /** The root's address in the planet (default 127.0.0.1). */
+  host?: string;
   /** ms to wait for the lab to come up. */
   timeoutMs?: number;
 }
@@ -133,7 +135,16 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     const cli = path.join(packageRoot, 'dist', 'cli', 'main.js');
     const child = spawn(
       process.execPath,
-      [cli, 'lab', 'run', '--dir', dir, '--port', String(port)],
+      [
+        cli,
+        'lab',
+        'run',
+        '--dir',
+        dir,
+        '--port',
+        String(port),
+        ...(options.host ? ['--host', options.host] : []),
+      ],
       {
         detached: true,
         stdio: ['ignore', log, log],

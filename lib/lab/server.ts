@@ -25,9 +25,14 @@ async function readOrUndefined(file: string): Promise<string | undefined> {
 }
 
 /** A planet naming this lab's node at 127.0.0.1:port, made once and kept while it fits. */
-async function ensurePlanet(dir: string, identity: Identity, port: number): Promise<void> {
+async function ensurePlanet(
+  dir: string,
+  identity: Identity,
+  host: string,
+  port: number,
+): Promise<void> {
   const files = labFiles(dir);
-  const endpoint = `127.0.0.1/${port}`;
+  const endpoint = `${host}/${port}`;
   if (existsSync(files.planet)) {
     const info = parsePlanet(await readFile(files.planet));
     const root = info.roots[0];
@@ -107,12 +112,16 @@ export interface RunningLab {
   close(): Promise<void>;
 }
 
-/** Starts the lab in this process (it takes the process's one node). */
-export async function runLab(dir: string, port: number): Promise<RunningLab> {
+/**
+ * Starts the lab in this process (it takes the process's one node). The root listens on
+ * `host` (127.0.0.1 by default; another address lets stock nodes, which refuse loopback,
+ * use the lab, e.g. from a network namespace); the HTTP API stays on 127.0.0.1.
+ */
+export async function runLab(dir: string, port: number, host = '127.0.0.1'): Promise<RunningLab> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files = labFiles(dir);
   const identity = await loadOrCreateIdentity(dir);
-  await ensurePlanet(dir, identity, port);
+  await ensurePlanet(dir, identity, host, port);
   let token = (await readOrUndefined(files.token))?.trim();
   if (!token) {
     token = randomBytes(18).toString('base64url');
@@ -123,9 +132,9 @@ export async function runLab(dir: string, port: number): Promise<RunningLab> {
     storagePath: dir,
     planet: files.planet,
     port,
-    lab: true,
+    lab: host === '127.0.0.1',
     root: true,
-    bindV4: '127.0.0.1',
+    bindV4: host,
     bindV6: '',
     controllerState: state,
   });
