@@ -154,5 +154,26 @@ TEST(EthernetTap, EmulatesNeighbourDiscoveryForDerivedIpv6Addresses) {
   tcp_abort(client);
 }
 
+TEST(EthernetTap, SendsOffSubnetTrafficToTheManagedRouteGateway) {
+  Harness h(0x02aaaaaaaa05);
+  const uint8_t me[4] = {10, 147, 18, 1}, gateway[4] = {10, 147, 18, 254};
+  h.tap.setIpv4(me, 24);
+  h.tap.setIpv4Gateway(gateway);
+  h.settle();
+  h.out.clear();
+  ip_addr_t far;
+  IP_ADDR4(&far, 192, 168, 50, 1);
+  tcp_pcb* client = tcp_new();
+  ASSERT_EQ(tcp_connect(client, &far, 80, nullptr), ERR_OK);
+  h.settle();
+  // lwIP asks who has the gateway, not the far address.
+  const Frame* arp = h.find(0x0806, [](const Frame& f) { return f.payload[7] == 1; });
+  ASSERT_NE(arp, nullptr);
+  EXPECT_EQ(std::vector<uint8_t>(arp->payload.begin() + 24, arp->payload.begin() + 28),
+            std::vector<uint8_t>(gateway, gateway + 4));
+  tcp_abort(client);
+  h.tap.setIpv4Gateway(nullptr);
+}
+
 }  // namespace
 }  // namespace zts

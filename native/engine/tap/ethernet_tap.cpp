@@ -114,6 +114,17 @@ void EthernetTap::setIpv4(const uint8_t ip[4], unsigned prefixBits) {
   netif_set_addr(netif_.get(), &addr, &mask, IP4_ADDR_ANY4);
 }
 
+void EthernetTap::setIpv4Gateway(const uint8_t* gateway) {
+  ip4_addr_t gw;
+  if (gateway == nullptr) {
+    ip4_addr_set_zero(&gw);
+  } else {
+    IP4_ADDR(&gw, gateway[0], gateway[1], gateway[2], gateway[3]);
+  }
+  netif_set_gw(netif_.get(), &gw);
+  if (gateway != nullptr) netif_set_default(netif_.get());
+}
+
 bool EthernetTap::addIpv6(const uint8_t ip[16]) {
   ip6_addr_t a;
   std::memcpy(&a.addr, ip, 16);

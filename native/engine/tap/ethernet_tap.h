@@ -45,6 +45,10 @@ class EthernetTap {
   void setMtu(unsigned mtu);
   // Replaces the IPv4 address (0 clears it). `ip` in network byte order as 4 bytes.
   void setIpv4(const uint8_t ip[4], unsigned prefixBits);
+  // A managed route through a gateway on this network: IPv4 destinations off our subnet go
+  // to `gateway` (lwIP has one gateway per netif, so the first such route wins), and this
+  // netif becomes lwIP's default. Null clears it.
+  void setIpv4Gateway(const uint8_t* gateway);
   // Adds an IPv6 address, ready at once (no duplicate detection: the controller assigns).
   bool addIpv6(const uint8_t ip[16]);
   void clearIpv6();

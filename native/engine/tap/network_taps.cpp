@@ -54,6 +54,7 @@ void NetworkTaps::configure(uint64_t nwid, const vl2::NetworkConfig& cfg) {
     applied = cfg.staticIps;
     applyAddresses(*t, cfg);
   }
+  applyGateway(*t, cfg);
   if ((cfg.flags & vl2::NetworkConfig::kFlagNdpEmulation) != 0) {
     t->setNdpResolver([nwid](const uint8_t ip[16]) -> std::optional<uint64_t> {
       auto addr = addressInManagedIpv6(nwid, ip);
@@ -64,6 +65,16 @@ void NetworkTaps::configure(uint64_t nwid, const vl2::NetworkConfig& cfg) {
   } else {
     t->setNdpResolver(nullptr);
   }
+}
+
+void NetworkTaps::applyGateway(EthernetTap& t, const vl2::NetworkConfig& cfg) {
+  for (const auto& r : cfg.routes) {
+    if (r.via.isV4()) {
+      t.setIpv4Gateway(r.via.ip());
+      return;
+    }
+  }
+  t.setIpv4Gateway(nullptr);
 }
 
 void NetworkTaps::applyAddresses(EthernetTap& t, const vl2::NetworkConfig& cfg) {

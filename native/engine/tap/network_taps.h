@@ -37,6 +37,7 @@ class NetworkTaps {
 
  private:
   static void applyAddresses(EthernetTap& t, const vl2::NetworkConfig& cfg);
+  static void applyGateway(EthernetTap& t, const vl2::NetworkConfig& cfg);
   struct Inbound {
     uint64_t nwid, dst, src;
     uint16_t etherType;
