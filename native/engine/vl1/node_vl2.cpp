@@ -107,6 +107,12 @@ void NodeCore::adoptConfig(int64_t now, vl2::Network& net, vl2::NetworkConfig cf
   e.data = dict;
   host_.onEvent(std::move(e));
   announceMulticast(now, net);
+  // A new config brings a new COM: members we talk to get it now, as stock nodes do
+  // (pushCredentials keeps to one push per second per peer).
+  for (auto& [addr, m] : net.members) {
+    if (m.credentialsPushed == 0) continue;
+    if (Peer* p = peer(addr)) pushCredentials(now, net, *p);
+  }
 }
 
 void NodeCore::handleConfigChunk(int64_t now, Peer& p, util::Reader& r, bool pushed,
