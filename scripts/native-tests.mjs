@@ -1,5 +1,7 @@
 // `npm run test:native`: builds the engine and its GoogleTest suite with plain CMake
-// (AddressSanitizer and UBSan on) in build-tests/, and runs it with ctest.
+// (AddressSanitizer and UBSan on) in build-tests/, and runs it with ctest; then a smoke
+// pass of the fuzz targets (scripts/fuzz.mjs, 3 s each) shows they build and still run
+// their corpus cleanly.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,7 @@ try {
   ]);
   run('cmake', ['--build', dir, '-j2']);
   run('ctest', ['--test-dir', dir, '--output-on-failure', '-j2']);
+  run(process.execPath, [path.join(root, 'scripts', 'fuzz.mjs'), '--seconds', '3']);
 } catch {
   process.exit(1);
 }
