@@ -41,22 +41,29 @@ void SocketBridge::connect(uint32_t id, const tap::IpEndpoint& remote, uint32_t 
     emitSimple(T::kConnect, id, err);
     return;
   }
+  track(id, h);
+}
+
+void SocketBridge::track(uint32_t id, tap::SocketHandle h) {
   byId_[id].handle = h;
   idByHandle_[h] = id;
+}
+
+void SocketBridge::reportOpened(SocketEvent::Type type, uint32_t id, int err, tap::SocketHandle h) {
+  SocketEvent e{type};
+  e.id = id;
+  e.err = err;
+  if (err == ERR_OK) {
+    track(id, h);
+    table_->localAddress(h, &e.local);
+  }
+  emit_(std::move(e));
 }
 
 void SocketBridge::listen(uint32_t id, const tap::IpEndpoint& local) {
   tap::SocketHandle h = 0;
   const int err = table_->tcpListen(local, 511, &h);
-  SocketEvent e{T::kListening};
-  e.id = id;
-  e.err = err;
-  if (err == ERR_OK) {
-    byId_[id].handle = h;
-    idByHandle_[h] = id;
-    table_->localAddress(h, &e.local);
-  }
-  emit_(std::move(e));
+  reportOpened(T::kListening, id, err, h);
 }
 
 void SocketBridge::pushPending(uint32_t id, Entry& e) {
@@ -130,15 +137,7 @@ void SocketBridge::setKeepAlive(uint32_t id, bool on, uint32_t idleMs) {
 void SocketBridge::udpBind(uint32_t id, const tap::IpEndpoint& local) {
   tap::SocketHandle h = 0;
   const int err = table_->udpBind(local, &h);
-  SocketEvent e{T::kBound};
-  e.id = id;
-  e.err = err;
-  if (err == ERR_OK) {
-    byId_[id].handle = h;
-    idByHandle_[h] = id;
-    table_->localAddress(h, &e.local);
-  }
-  emit_(std::move(e));
+  reportOpened(T::kBound, id, err, h);
 }
 
 void SocketBridge::udpSend(uint32_t id, const tap::IpEndpoint& to,
@@ -174,8 +173,7 @@ void SocketBridge::onAccept(tap::SocketHandle listener, tap::SocketHandle h,
   }
   const uint32_t id = nextAcceptedId_++;
   if (nextAcceptedId_ == 0) nextAcceptedId_ = 0x80000000u;
-  byId_[id].handle = h;
-  idByHandle_[h] = id;
+  track(id, h);
   SocketEvent e{T::kAccept};
   e.id = lid;
   e.accepted = id;

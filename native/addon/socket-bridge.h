@@ -77,6 +77,9 @@ class SocketBridge : public tap::SocketEvents {
     size_t pendingOffset = 0;
   };
   uint32_t idOf(tap::SocketHandle h) const;
+  void track(uint32_t id, tap::SocketHandle h);
+  // Tracks a listener or UDP socket that opened, and tells JS the outcome.
+  void reportOpened(SocketEvent::Type type, uint32_t id, int err, tap::SocketHandle h);
   void forget(uint32_t id);
   // Hands pending bytes to the table; reports what it took.
   void pushPending(uint32_t id, Entry& e);

@@ -23,6 +23,11 @@ vl2::Network* NodeCore::joinedNetwork(uint64_t nwid) {
   return nullptr;
 }
 
+vl2::Network* NodeCore::admittedNetwork(int64_t now, uint64_t nwid, Peer& p) {
+  vl2::Network* net = joinedNetwork(nwid);
+  return net != nullptr && admitFrom(now, *net, p) ? net : nullptr;
+}
+
 const vl2::Network* NodeCore::network(uint64_t nwid) const {
   auto it = networks_.find(nwid);
   return it == networks_.end() ? nullptr : it->second.get();
@@ -277,10 +282,9 @@ void NodeCore::handleFrame(int64_t now, Peer& p, util::Reader& r) {
     counters_.drop(Drop::kMalformed);
     return;
   }
-  vl2::Network* found = joinedNetwork(nwid);
+  vl2::Network* found = admittedNetwork(now, nwid, p);
   if (found == nullptr) return;
   vl2::Network& net = *found;
-  if (!admitFrom(now, net, p)) return;
   deliverFrame(now, net, p, net.myMac(), vl2::macFor(p.address(), nwid), etherType, r.cursor(),
                r.remaining());
 }
@@ -299,10 +303,9 @@ void NodeCore::handleExtFrame(int64_t now, Peer& p, uint64_t packetId, util::Rea
     counters_.drop(Drop::kMalformed);
     return;
   }
-  vl2::Network* found = joinedNetwork(nwid);
+  vl2::Network* found = admittedNetwork(now, nwid, p);
   if (found == nullptr) return;
   vl2::Network& net = *found;
-  if (!admitFrom(now, net, p)) return;
   const auto dst = vl2::macFromBytes(dstBytes);
   const auto src = vl2::macFromBytes(srcBytes);
   if (src == net.myMac() || (dst != net.myMac() && !vl2::isMulticastMac(dst))) {
