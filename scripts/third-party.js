@@ -44,7 +44,7 @@ function run(cmd, args, opts = {}) {
     execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20, ...opts });
   } catch (e) {
     const out = `${e.stdout ?? ''}${e.stderr ?? ''}`.split('\n').slice(-40).join('\n');
-    throw new Error(`${cmd} ${args.join(' ')} failed:\n${out}`);
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${out}`, { cause: e });
   }
 }
 
