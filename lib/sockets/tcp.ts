@@ -66,6 +66,30 @@ export class Socket extends Duplex implements SocketOwner {
 
   /** @internal */
   connectTo(options: TcpConnectOptions): this {
+    const resolveHost = this.#channel.resolveHost;
+    if (
+      typeof options.host === 'string' &&
+      isIP(options.host) === 0 &&
+      options.host !== '' &&
+      resolveHost
+    ) {
+      // A host name: resolved on the network's DNS (dns/network-lookup.ts), then connected.
+      validateInteger(options.port, 'port', 0, 65535);
+      this.#target = { host: options.host, port: options.port };
+      this.#connecting = true;
+      resolveHost(options.host, 0).then(
+        ({ address, family }) => {
+          this.emit('lookup', null, address, family, options.host);
+          if (!this.destroyed) this.connectTo({ ...options, host: address });
+        },
+        (err: Error) => {
+          this.#connecting = false;
+          this.emit('lookup', err, undefined, undefined, options.host);
+          this.destroy(err);
+        },
+      );
+      return this;
+    }
     checkHostPort(options.host, options.port);
     this.#target = { host: options.host, port: options.port };
     this.#connecting = true;

@@ -1,0 +1,129 @@
+/**
+ * The lab's name server on its networks: a child process of the lab with a node of its own
+ * (a process has one node, and the lab's is the root and controller). The lab authorizes
+ * it on every network with DNS; it serves UDP and TCP port 53 on its addresses there
+ * (lwIP has no privileged ports) with the zones the lab sends it over IPC as members
+ * change. It exits when the lab goes away.
+ *
+ * IPC, lab -> member: { type: 'zones', zones: ZoneSpec[] }.
+ * Member -> lab: { type: 'hello', address }, { type: 'serving', nwid, addresses },
+ * { type: 'counters', nwid, counters }.
+ */
+import { NodeService, type NodeRef } from '../node.js';
+import type { NetworkLease } from '../network.js';
+import { DnsResponder } from '../dns/responder.js';
+import { serveDatagrams, serveStream } from '../dns/serve.js';
+import { buildZone, type Zone, type ZoneSpec } from '../dns/zone.js';
+import type { Server } from '../sockets/tcp.js';
+import type { UdpSocket } from '../sockets/udp.js';
+import { dgram, net } from '../net.js';
+
+export type MemberMessage =
+  | { type: 'hello'; address: string }
+  | { type: 'serving'; nwid: string; addresses: string[] }
+  | { type: 'error'; nwid: string; message: string };
+
+export interface LabMessage {
+  type: 'zones';
+  zones: ZoneSpec[];
+}
+
+const DNS_PORT = 53;
+const JOIN_TIMEOUT_MS = 120_000;
+
+interface Served {
+  lease: NetworkLease;
+  zone: Zone;
+  responder: DnsResponder;
+  sockets: Array<UdpSocket | Server>;
+  closed: boolean;
+}
+
+function send(msg: MemberMessage): void {
+  process.send?.(msg);
+}
+
+async function serveNetwork(
+  ref: NodeRef,
+  spec: ZoneSpec,
+  served: Map<string, Served>,
+): Promise<void> {
+  const lease = await ref.node.join(spec.nwid);
+  const entry: Served = {
+    lease,
+    zone: buildZone(spec),
+    responder: undefined as unknown as DnsResponder,
+    sockets: [],
+    closed: false,
+  };
+  // Each network's responder sees only that network's zone: members of one network learn
+  // nothing of another's.
+  entry.responder = new DnsResponder(() => [entry.zone]);
+  served.set(spec.nwid, entry);
+  const info = await lease.ready({ timeoutMs: JOIN_TIMEOUT_MS, waitForAuthorization: true });
+  if (entry.closed) return;
+  const addresses = info.addresses.map((a) => a.split('/')[0] ?? a);
+  for (const ip of addresses) {
+    const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', node: ref.node });
+    serveDatagrams(udp, entry.responder);
+    udp.bind(DNS_PORT, ip);
+    const tcp = net.createServer({ node: ref.node }, (s) => serveStream(s, entry.responder));
+    tcp.listen(DNS_PORT, ip);
+    entry.sockets.push(udp, tcp);
+  }
+  send({ type: 'serving', nwid: spec.nwid, addresses });
+}
+
+async function stopServing(entry: Served): Promise<void> {
+  entry.closed = true;
+  for (const s of entry.sockets) s.close();
+  await entry.lease.release();
+}
+
+export async function runDnsMember(storagePath: string, planetPath: string): Promise<void> {
+  const ref = await NodeService.acquire({ storagePath, planet: planetPath, lab: true });
+  const served = new Map<string, Served>();
+  const stop = async () => {
+    for (const entry of served.values()) await stopServing(entry).catch(() => undefined);
+    await ref.release();
+    process.exit(0);
+  };
+  process.on('disconnect', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  process.on('message', (msg: LabMessage) => {
+    if (msg?.type !== 'zones') return;
+    const wanted = new Map(msg.zones.map((z) => [z.nwid, z]));
+    for (const [nwid, entry] of served) {
+      if (!wanted.has(nwid)) {
+        served.delete(nwid);
+        void stopServing(entry).catch(() => undefined);
+      }
+    }
+    for (const [nwid, spec] of wanted) {
+      const entry = served.get(nwid);
+      if (entry !== undefined) {
+        entry.zone = buildZone(spec); // answers change with the next query
+        continue;
+      }
+      serveNetwork(ref, spec, served).catch((e: unknown) => {
+        const failed = served.get(nwid);
+        served.delete(nwid);
+        if (failed !== undefined) void stopServing(failed).catch(() => undefined);
+        send({ type: 'error', nwid, message: (e as Error).message });
+      });
+    }
+  });
+  send({ type: 'hello', address: ref.node.address });
+}
+
+if (require.main === module) {
+  const [storagePath, planetPath] = process.argv.slice(2);
+  if (storagePath === undefined || planetPath === undefined || process.send === undefined) {
+    process.stderr.write('dns-member: started by the lab only (storage, planet, IPC)\n');
+    process.exit(2);
+  }
+  runDnsMember(storagePath, planetPath).catch((e: unknown) => {
+    process.stderr.write(`dns-member: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}
