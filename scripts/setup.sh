@@ -12,9 +12,9 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # Build tools and the libraries the addon links, plus what the test suite drives (clang
-# and its runtime libraries build the libFuzzer targets).
+# and its runtime libraries build the libFuzzer targets; dig checks the lab's DNS server).
 packages=(g++ make python3 cmake pkg-config curl liblwip-dev libsodium-dev liblz4-dev libgtest-dev clang-format
-  clang libclang-rt-14-dev)
+  clang libclang-rt-14-dev bind9-dnsutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -159,9 +159,15 @@ export class NetworkNames {
     const type = isIP(ip) === 4 ? 'ipv4' : 'ipv6';
     for (const info of await this.host.networkInfos()) {
       if (info.status !== 'OK' || info.dns === undefined || info.dns.servers.length === 0) continue;
+      // The on-link routes, and the subnets of our own addresses (rfc4193 and 6plane ones
+      // come without a route).
       const subnets = new BlockList();
-      for (const r of info.routes) {
-        const [net, bits] = r.target.split('/');
+      const cidrs = [
+        ...info.routes.filter((r) => r.via === null).map((r) => r.target),
+        ...info.addresses,
+      ];
+      for (const cidr of cidrs) {
+        const [net, bits] = cidr.split('/');
         if (net !== undefined && isIP(net) !== 0 && (isIP(net) === 4) === (type === 'ipv4'))
           subnets.addSubnet(net, Number(bits), type);
       }

@@ -29,9 +29,9 @@ export interface DnsTransport {
 }
 
 export interface ResolverOptions {
-  /** ms per try (default 1000). */
+  /** ms per try (default 2000: a first query may wait for a path and ARP). */
   timeoutMs?: number;
-  /** Rounds over the server list (default 2). */
+  /** Rounds over the server list (default 3). */
   tries?: number;
   /** Cached answers kept (default 256). */
   cacheSize?: number;
@@ -83,8 +83,8 @@ export class DnsResolver {
 
   constructor(transport: DnsTransport, options: ResolverOptions = {}) {
     this.#transport = transport;
-    this.#timeoutMs = options.timeoutMs ?? 1000;
-    this.#tries = options.tries ?? 2;
+    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#tries = options.tries ?? 3;
     this.#cacheSize = options.cacheSize ?? 256;
     this.#now = options.now ?? Date.now;
   }

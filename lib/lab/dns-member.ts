@@ -32,7 +32,7 @@ const DNS_PORT = 53;
 const JOIN_TIMEOUT_MS = 120_000;
 
 interface Served {
-  lease: NetworkLease;
+  lease: NetworkLease | undefined;
   zone: Zone;
   responder: DnsResponder;
   sockets: Array<UdpSocket | Server>;
@@ -43,41 +43,43 @@ function send(msg: MemberMessage): void {
   process.send?.(msg);
 }
 
-async function serveNetwork(
-  ref: NodeRef,
-  spec: ZoneSpec,
-  served: Map<string, Served>,
-): Promise<void> {
-  const lease = await ref.node.join(spec.nwid);
+/** Registered before anything is awaited, so a second zones message finds it. */
+function startServing(ref: NodeRef, spec: ZoneSpec): { entry: Served; done: Promise<void> } {
   const entry: Served = {
-    lease,
+    lease: undefined,
     zone: buildZone(spec),
-    responder: undefined as unknown as DnsResponder,
+    responder: new DnsResponder(() => [entry.zone]),
     sockets: [],
     closed: false,
   };
   // Each network's responder sees only that network's zone: members of one network learn
   // nothing of another's.
-  entry.responder = new DnsResponder(() => [entry.zone]);
-  served.set(spec.nwid, entry);
-  const info = await lease.ready({ timeoutMs: JOIN_TIMEOUT_MS, waitForAuthorization: true });
-  if (entry.closed) return;
-  const addresses = info.addresses.map((a) => a.split('/')[0] ?? a);
-  for (const ip of addresses) {
-    const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', node: ref.node });
-    serveDatagrams(udp, entry.responder);
-    udp.bind(DNS_PORT, ip);
-    const tcp = net.createServer({ node: ref.node }, (s) => serveStream(s, entry.responder));
-    tcp.listen(DNS_PORT, ip);
-    entry.sockets.push(udp, tcp);
-  }
-  send({ type: 'serving', nwid: spec.nwid, addresses });
+  const done = (async () => {
+    entry.lease = await ref.node.join(spec.nwid);
+    if (entry.closed) return void (await entry.lease.release());
+    const info = await entry.lease.ready({
+      timeoutMs: JOIN_TIMEOUT_MS,
+      waitForAuthorization: true,
+    });
+    if (entry.closed) return;
+    const addresses = info.addresses.map((a) => a.split('/')[0] ?? a);
+    for (const ip of addresses) {
+      const udp = dgram.createSocket({ type: ip.includes(':') ? 'udp6' : 'udp4', node: ref.node });
+      serveDatagrams(udp, entry.responder);
+      udp.bind(DNS_PORT, ip);
+      const tcp = net.createServer({ node: ref.node }, (s) => serveStream(s, entry.responder));
+      tcp.listen(DNS_PORT, ip);
+      entry.sockets.push(udp, tcp);
+    }
+    send({ type: 'serving', nwid: spec.nwid, addresses });
+  })();
+  return { entry, done };
 }
 
 async function stopServing(entry: Served): Promise<void> {
   entry.closed = true;
   for (const s of entry.sockets) s.close();
-  await entry.lease.release();
+  await entry.lease?.release();
 }
 
 export async function runDnsMember(storagePath: string, planetPath: string): Promise<void> {
@@ -105,10 +107,11 @@ export async function runDnsMember(storagePath: string, planetPath: string): Pro
         entry.zone = buildZone(spec); // answers change with the next query
         continue;
       }
-      serveNetwork(ref, spec, served).catch((e: unknown) => {
-        const failed = served.get(nwid);
-        served.delete(nwid);
-        if (failed !== undefined) void stopServing(failed).catch(() => undefined);
+      const { entry: started, done } = startServing(ref, spec);
+      served.set(nwid, started);
+      done.catch((e: unknown) => {
+        if (served.get(nwid) === started) served.delete(nwid);
+        void stopServing(started).catch(() => undefined);
         send({ type: 'error', nwid, message: (e as Error).message });
       });
     }

@@ -25,7 +25,8 @@ import {
 import type { ZeroTierNode } from '../node.js';
 import type { LabMessage, MemberMessage } from './dns-member.js';
 
-const POLL_MS = 250;
+// Addresses are assigned at a member's config request, which no API call announces.
+const POLL_MS = 100;
 const DNS_MEMBER_NAME = 'dns';
 
 /** What `lab status --json` shows per network with DNS. */
