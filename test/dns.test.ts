@@ -4,11 +4,15 @@
 // PTR; names outside the domain; dig against the lab's 127.0.0.1 server; the resolve CLI;
 // renames and deauthorization reaching the answers within a second.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket as createUdp } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
+import { createConnection as createTcp } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import dnsPacket from 'dns-packet';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -228,6 +232,37 @@ describe('names on a lab network', () => {
     expect(await dig(`nobody.${domain}`)).toMatch(/status: NXDOMAIN/);
     expect(await dig('example.com')).toMatch(/status: REFUSED/);
     expect(await dig(`alpha.${domain}`)).toMatch(/flags: qr aa rd;/);
+  });
+
+  it('stays up through malformed queries, a bad TCP frame and a flood', async () => {
+    const { port } = runningLab(path.join(dir, 'lab'))!.dns![nwid]!;
+    const udp = createUdp('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    const replies: Buffer[] = [];
+    udp.on('message', (m) => replies.push(m));
+    const valid = dnsPacket.encode({
+      type: 'query',
+      id: 7,
+      questions: [{ type: 'A', name: `alpha.${domain}` }],
+    });
+    // Garbage, then a burst of valid queries from the same source: the rate limit (per IP,
+    // garbage included) answers the burst allowance and drops the rest.
+    for (let i = 0; i < 40; i++) udp.send(randomBytes(1 + i * 7), port, '127.0.0.1');
+    for (let i = 0; i < 400; i++) udp.send(valid, port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 500));
+    const answers = replies.filter((m) => m.readUInt16BE(0) === 7 && (m[3]! & 0xf) === 0);
+    expect(answers.length).toBeGreaterThan(10);
+    expect(answers.length).toBeLessThan(400);
+    // A TCP frame claiming 60000 bytes is cut off; the server still answers afterwards.
+    const tcp = createTcp({ host: '127.0.0.1', port });
+    await new Promise<void>((r) => tcp.once('connect', () => r()));
+    tcp.write(Buffer.from([0xea, 0x60, 1, 2, 3]));
+    await new Promise<void>((r) => tcp.once('close', () => r()));
+    await new Promise((r) => setTimeout(r, 600)); // the bucket refills
+    replies.length = 0;
+    udp.send(valid, port, '127.0.0.1');
+    await eventually(() => replies.find((m) => m.readUInt16BE(0) === 7), 5_000);
+    udp.close();
   });
 
   it('resolves from the CLI', async () => {
