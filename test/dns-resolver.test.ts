@@ -2,12 +2,14 @@
 // timeouts and retries across servers, Node's error codes, the TTL cache, forged or stale
 // replies ignored, and a property test with malformed replies.
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 
 import { DnsResponder } from '../lib/dns/responder.js';
 import { DnsResolver, type DnsTransport } from '../lib/dns/resolver.js';
+import { lookup } from '../lib/dns/lookup.js';
 import { networkForName } from '../lib/dns/network-lookup.js';
 import { buildZone } from '../lib/dns/zone.js';
 
@@ -195,5 +197,24 @@ describe('the resolver', () => {
     expect(networkForName(infos, 'x.other.home.arpa')?.servers).toEqual(['10.0.0.1']);
     expect(networkForName(infos, 'example.com')).toBeUndefined();
     expect(networkForName(infos, 'xhome.arpa')).toBeUndefined();
+  });
+});
+
+describe('lookup (no node in this process)', () => {
+  it("checks its arguments with Node's codes and answers IP literals like dns.lookup", async () => {
+    expect(() => lookup(5 as unknown as string, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => lookup('x', {} as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => lookup('x', { family: 5 as 4 }, () => undefined)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    const one = promisify(lookup) as unknown as (n: string, o?: object) => Promise<unknown>;
+    expect(await one('10.1.2.3')).toEqual({ address: '10.1.2.3', family: 4 });
+    expect(await one('fd00::1', { all: true })).toEqual([{ address: 'fd00::1', family: 6 }]);
+    await expect(one('10.1.2.3', { family: 6 })).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    await expect(one('web.lab.home.arpa')).rejects.toMatchObject({ code: 'ERR_ZT_NO_NODE' });
   });
 });

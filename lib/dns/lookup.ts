@@ -3,11 +3,13 @@
  * it to anything that takes a `lookup` option (undici, ws, database clients) so that names
  * on the node's networks resolve through the networks' DNS servers.
  */
+import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 
 import { NodeService, type ZeroTierNode } from '../node.js';
 import { invalidArgValue, validateFunction, validateString } from '../validate.js';
 import type { ResolvedAddress } from './network-lookup.js';
+import { dnsError } from './resolver.js';
 
 export interface LookupOptions {
   family?: 0 | 4 | 6 | 'IPv4' | 'IPv6';
@@ -83,6 +85,14 @@ export function lookup(
       (cb as LookupOneCallback)(err, first?.address ?? '', first?.family ?? 0);
     }
   };
+  const literal = isIP(hostname);
+  if (literal !== 0) {
+    // Like dns.lookup: an IP is its own answer (a mismatched family finds nothing).
+    const err =
+      family !== 0 && family !== literal ? dnsError('ENOTFOUND', 'getaddrinfo', hostname) : null;
+    process.nextTick(done, err, [{ address: hostname, family: literal as 4 | 6 }]);
+    return;
+  }
   if (node === undefined || node.closed) {
     process.nextTick(done, noNode(), []);
     return;
@@ -97,7 +107,7 @@ export function lookup(
   );
 }
 
-/** `await lookup.promises(name)`-style use through util.promisify, as dns.lookup allows. */
+/** `await promisify(lookup)(name)` gives `{ address, family }` (an array with `all`), as for dns.lookup. */
 Object.defineProperty(lookup, promisify.custom, {
   value: (hostname: string, options: number | LookupOptions = {}) =>
     new Promise<ResolvedAddress | ResolvedAddress[]>((resolve, reject) => {
