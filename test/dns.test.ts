@@ -305,7 +305,7 @@ describe('names on a lab network', () => {
     expect(outside.stderr).toBe('example.com: ENOTFOUND\n');
   }, 60_000);
 
-  it('follows a rename and a deauthorization within a second', async () => {
+  it('follows renames, collisions and a deauthorization within a second', async () => {
     const changed = async (check: () => Promise<boolean>) => {
       const start = Date.now();
       await eventually(check, 5_000, 10);
@@ -320,11 +320,22 @@ describe('names on a lab network', () => {
     expect(renamed).toBeLessThan(1000);
     expect(await ref.node.names.reverse(a.v4)).toEqual([`beta.${domain}`]);
 
+    // A name two members want goes to neither and is reported (the DNS member is `dns`).
+    await lab.request('POST', `/controller/network/${nwid}/member/${a.id}`, { name: 'dns' });
+    const collision = await eventually(
+      () => runningLab(path.join(dir, 'lab'))?.dns?.[nwid]?.collisions?.[0],
+      5_000,
+    );
+    expect(collision.name).toBe(`dns.${domain}`);
+    expect(collision.members).toContain(a.id);
+    expect(collision.members).toHaveLength(2);
+    expect(await lookupCode(`dns.${domain}`)).toBe('ENOTFOUND');
+
     await lab.deauthorize(nwid, a.id);
     const gone = await changed(
       async () => (await lookupCode(`zt-${a.id}.${domain}`)) === 'ENOTFOUND',
     );
     expect(gone).toBeLessThan(1000);
-    expect(await lookupCode(`beta.${domain}`)).toBe('ENOTFOUND');
+    expect(await lookupCode(`dns.${domain}`)).toBeUndefined(); // A's claim went with it
   });
 });
