@@ -86,7 +86,9 @@ try {
   const renameMs = performance.now() - t0;
 
   console.log(`lookup over ZeroTier (UDP to the DNS member): median ${median(zt).toFixed(0)} us`);
-  console.log(`same query to 127.0.0.1 (kernel UDP):         median ${median(local).toFixed(0)} us`);
+  console.log(
+    `same query to 127.0.0.1 (kernel UDP):         median ${median(local).toFixed(0)} us`,
+  );
   console.log(`rename through the API to the new name resolving: ${renameMs.toFixed(0)} ms`);
   console.log(
     JSON.stringify({
