@@ -25,6 +25,7 @@ import {
   runningLab,
   startLab,
   type LabHandle,
+  type LabInfo,
   type NetworkLease,
   type NodeRef,
   type ResolvedAddress,
@@ -69,7 +70,21 @@ describe('names on a lab network', () => {
   beforeAll(async () => {
     dir = suiteTempDir('zts-dns-');
     lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
-    nwid = await lab.createNetwork({ name: 'dnstest', ipv4: ['10.147.30.0/24'], dns: true });
+    // Through the CLI, as a person would: --dns names it <name>.home.arpa.
+    const created = await runNode(
+      [
+        cliPath,
+        'lab',
+        'network',
+        'create',
+        '--dir',
+        path.join(dir, 'lab'),
+        '--name',
+        'dnstest',
+      ].concat(['--ipv4', '10.147.30.0/24', '--dns']),
+    );
+    expect(created.stderr).toBe('');
+    nwid = created.stdout.trim();
     expect(
       (
         await lab.request('POST', `/controller/network/${nwid}`, {
@@ -127,8 +142,16 @@ describe('names on a lab network', () => {
     await lab?.close();
   });
 
-  it('puts the DNS setting on the lease and in lab status', () => {
-    const status = runningLab(path.join(dir, 'lab'))!.dns![nwid]!;
+  it('puts the DNS setting on the lease and in lab status', async () => {
+    const printed = await runNode([
+      cliPath,
+      'lab',
+      'status',
+      '--json',
+      '--dir',
+      path.join(dir, 'lab'),
+    ]);
+    const status = (JSON.parse(printed.stdout) as Required<LabInfo>).dns[nwid]!;
     expect(lease.dns).toEqual({ domain, servers: status.servers });
     expect(status).toMatchObject({ domain, host: '127.0.0.1' });
     expect(status.port).toBeGreaterThan(0);
