@@ -30,6 +30,8 @@ import {
   type NodeRef,
   type ResolvedAddress,
 } from '../lib/index.js';
+import { zeroTierTransport } from '../lib/dns/network-lookup.js';
+import { DnsResolver } from '../lib/dns/resolver.js';
 import { run, runNode } from './helpers/child.js';
 import { eventually, nextEvent } from './helpers/events.js';
 import { cliPath } from './helpers/paths.js';
@@ -224,6 +226,7 @@ describe('names on a lab network', () => {
   });
 
   it('refuses names outside the domain without sending a packet', async () => {
+    const before = (await lab.dnsCounters()).networks[nwid]!;
     // Every query opens a socket on the node's channel: none may be opened.
     const opened = vi.spyOn(ref.node.sockets, 'allocate');
     try {
@@ -236,9 +239,14 @@ describe('names on a lab network', () => {
       opened.mockRestore();
     }
     // Asked directly, the network's server refuses it (it forwards nothing).
-    await expect(
-      ref.node.names.resolver.query('example.com', 'A', lease.dns!.servers),
-    ).rejects.toMatchObject({ code: 'EREFUSED' });
+    const once = new DnsResolver(zeroTierTransport(ref.node.sockets), { tries: 1 });
+    await expect(once.query('example.com', 'A', [lease.dns!.servers[0]!])).rejects.toMatchObject({
+      code: 'EREFUSED',
+    });
+    // The server saw exactly that one query, and refused it.
+    const after = (await lab.dnsCounters()).networks[nwid]!;
+    expect(after.queries - before.queries).toBe(1);
+    expect(after.refused - before.refused).toBe(1);
   });
 
   it.skipIf(DIG === undefined)('gives dig on 127.0.0.1 the same answers', async () => {
@@ -276,11 +284,16 @@ describe('names on a lab network', () => {
     const answers = replies.filter((m) => m.readUInt16BE(0) === 7 && (m[3]! & 0xf) === 0);
     expect(answers.length).toBeGreaterThan(10);
     expect(answers.length).toBeLessThan(400);
+    const counted = (await lab.dnsCounters()).local;
+    expect(counted.dropped.rateLimited).toBeGreaterThan(0);
+    expect(counted.formerr + counted.dropped.notQuery).toBeGreaterThan(0);
+    expect(counted.answered).toBeGreaterThanOrEqual(answers.length);
     // A TCP frame claiming 60000 bytes is cut off; the server still answers afterwards.
     const tcp = createTcp({ host: '127.0.0.1', port });
     await new Promise<void>((r) => tcp.once('connect', () => r()));
     tcp.write(Buffer.from([0xea, 0x60, 1, 2, 3]));
     await new Promise<void>((r) => tcp.once('close', () => r()));
+    expect((await lab.dnsCounters()).local.dropped.oversized).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 600)); // the bucket refills
     replies.length = 0;
     udp.send(valid, port, '127.0.0.1');

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import type { ResponderCounters } from '../dns/responder.js';
 import { isValidLabel } from '../dns/zone.js';
 import { packageRoot } from '../native.js';
 
@@ -114,6 +115,16 @@ export class LabClient {
   }
   network(nwid: string): Promise<Record<string, unknown>> {
     return this.#ok('GET', `/controller/network/${nwid}`);
+  }
+  /** What the lab's DNS servers counted: `{ local, networks: { nwid: counters } }`. */
+  async dnsCounters(): Promise<{
+    local: ResponderCounters;
+    networks: Record<string, ResponderCounters>;
+  }> {
+    return (await this.#ok('GET', '/lab/dns')) as unknown as {
+      local: ResponderCounters;
+      networks: Record<string, ResponderCounters>;
+    };
   }
 }
 

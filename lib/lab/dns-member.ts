@@ -5,13 +5,13 @@
  * (lwIP has no privileged ports) with the zones the lab sends it over IPC as members
  * change. It exits when the lab goes away.
  *
- * IPC, lab -> member: { type: 'zones', zones: ZoneSpec[] }.
+ * IPC, lab -> member: { type: 'zones', zones: ZoneSpec[] }, { type: 'counters' }.
  * Member -> lab: { type: 'hello', address }, { type: 'serving', nwid, addresses },
- * { type: 'counters', nwid, counters }.
+ * { type: 'error', nwid, message }, { type: 'counters', counters: { nwid: counters } }.
  */
 import { NodeService, type NodeRef } from '../node.js';
 import type { NetworkLease } from '../network.js';
-import { DnsResponder } from '../dns/responder.js';
+import { DnsResponder, type ResponderCounters } from '../dns/responder.js';
 import { serveDatagrams, serveStream } from '../dns/serve.js';
 import { buildZone, type Zone, type ZoneSpec } from '../dns/zone.js';
 import type { Server } from '../sockets/tcp.js';
@@ -21,12 +21,10 @@ import { dgram, net } from '../net.js';
 export type MemberMessage =
   | { type: 'hello'; address: string }
   | { type: 'serving'; nwid: string; addresses: string[] }
-  | { type: 'error'; nwid: string; message: string };
+  | { type: 'error'; nwid: string; message: string }
+  | { type: 'counters'; counters: Record<string, ResponderCounters> };
 
-export interface LabMessage {
-  type: 'zones';
-  zones: ZoneSpec[];
-}
+export type LabMessage = { type: 'zones'; zones: ZoneSpec[] } | { type: 'counters' };
 
 const DNS_PORT = 53;
 const JOIN_TIMEOUT_MS = 120_000;
@@ -93,6 +91,12 @@ export async function runDnsMember(storagePath: string, planetPath: string): Pro
   process.on('disconnect', () => void stop());
   process.on('SIGTERM', () => void stop());
   process.on('message', (msg: LabMessage) => {
+    if (msg?.type === 'counters') {
+      const counters: Record<string, ResponderCounters> = {};
+      for (const [nwid, entry] of served) counters[nwid] = entry.responder.counters;
+      send({ type: 'counters', counters });
+      return;
+    }
     if (msg?.type !== 'zones') return;
     const wanted = new Map(msg.zones.map((z) => [z.nwid, z]));
     for (const [nwid, entry] of served) {

@@ -13,7 +13,7 @@ import path from 'node:path';
 
 import * as ipCodec from '@leichtgewicht/ip-codec';
 
-import { DnsResponder } from '../dns/responder.js';
+import { DnsResponder, type ResponderCounters } from '../dns/responder.js';
 import { serveDatagrams, serveStream } from '../dns/serve.js';
 import {
   buildZone,
@@ -308,6 +308,32 @@ export class LabDns {
       await this.#save();
       await this.refresh();
     }
+  }
+
+  /**
+   * What the servers counted: the 127.0.0.1 one, and the DNS member's per network (empty
+   * when it does not run or does not answer within a second).
+   */
+  async counters(): Promise<{
+    local: ResponderCounters;
+    networks: Record<string, ResponderCounters>;
+  }> {
+    const child = this.#member;
+    let networks: Record<string, ResponderCounters> = {};
+    if (child?.connected) {
+      networks = await new Promise((resolve) => {
+        const timer = setTimeout(() => done({}), 1000);
+        const onMessage = (msg: MemberMessage) => msg.type === 'counters' && done(msg.counters);
+        const done = (c: Record<string, ResponderCounters>) => {
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(c);
+        };
+        child.on('message', onMessage);
+        child.send({ type: 'counters' } satisfies LabMessage);
+      });
+    }
+    return { local: this.responder.counters, networks };
   }
 
   async close(): Promise<void> {

@@ -161,6 +161,10 @@ export async function runLab(
       if (req.headers['x-zt1-auth'] !== token)
         return send(res, 401, { error: 'missing or wrong X-ZT1-Auth token' });
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      // Not a stock path: what the lab's DNS servers counted (answers, drops by reason).
+      if (url.pathname === '/lab/dns' && req.method === 'GET') {
+        return send(res, 200, await dns.counters());
+      }
       const route = routeRequest(req.method ?? 'GET', url.pathname, identity.address);
       if (route === undefined) return send(res, 404, { error: 'not found' });
       let body = '';
