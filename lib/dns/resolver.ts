@@ -109,7 +109,10 @@ export class DnsResolver {
     if (usable.length === 0) throw dnsError('ESERVFAIL', syscall, name);
 
     let lastCode: DnsErrorCode = 'ETIMEOUT';
-    for (let round = 0; round < this.#tries; round++) {
+    // Another round only helps servers that did not answer: a refusal or SERVFAIL stands.
+    let silent = true;
+    for (let round = 0; round < this.#tries && silent; round++) {
+      silent = false;
       for (const server of usable) {
         const outcome = await this.#ask(server, qname, type);
         if (outcome.kind === 'answer') {
@@ -120,7 +123,10 @@ export class DnsResolver {
           this.#remember(key, outcome.ttl, { code: outcome.code });
           throw dnsError(outcome.code, syscall, name);
         }
-        if (outcome.kind === 'next') lastCode = outcome.code;
+        if (outcome.kind === 'next') {
+          lastCode = outcome.code;
+          silent ||= outcome.code === 'ETIMEOUT';
+        }
       }
     }
     throw dnsError(lastCode, syscall, name);
