@@ -98,7 +98,7 @@ describe('names on a lab network', () => {
     peer = spawn(
       process.execPath,
       [
-        path.join(__dirname, 'helpers', 'http-peer.cjs'),
+        path.join(__dirname, 'helpers', 'dns-peer.cjs'),
         lab.info.planetPath,
         path.join(dir, 'a'),
         nwid,
