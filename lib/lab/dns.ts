@@ -28,6 +28,7 @@ import type { LabMessage, MemberMessage } from './dns-member.js';
 // Addresses are assigned at a member's config request, which no API call announces.
 const POLL_MS = 100;
 const DNS_MEMBER_NAME = 'dns';
+const MEMBER_RESTART_MS = 5000;
 
 /** What `lab status --json` shows per network with DNS. */
 export interface LabDnsEntry {
@@ -103,6 +104,7 @@ export class LabDns {
   #member: ChildProcess | undefined;
   #memberAddress: string | undefined;
   #memberZonesSent = '';
+  #memberStartedAt = 0;
   #closed = false;
 
   constructor(options: {
@@ -259,12 +261,17 @@ export class LabDns {
 
   #startMember(): Promise<string | undefined> {
     if (this.#member !== undefined || this.#closed) return Promise.resolve(undefined);
+    // A member that keeps failing is started again at most every few seconds, not per poll.
+    if (Date.now() - this.#memberStartedAt < MEMBER_RESTART_MS) return Promise.resolve(undefined);
+    this.#memberStartedAt = Date.now();
     const script = path.join(__dirname, 'dns-member.js');
     const child = fork(script, [path.join(this.#dir, 'dns-member'), this.#planetPath], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#member = child;
-    child.on('exit', () => {
+    child.on('exit', (code, signal) => {
+      if (!this.#closed)
+        process.stderr.write(`lab dns: the DNS member exited (${code ?? signal})\n`);
       if (this.#member === child) {
         this.#member = undefined;
         this.#memberAddress = undefined;
