@@ -9,6 +9,9 @@
  * Member -> lab: { type: 'hello', address }, { type: 'serving', nwid, addresses },
  * { type: 'error', nwid, message }, { type: 'counters', counters: { nwid: counters } }.
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
 import { NodeService, type NodeRef } from '../node.js';
 import type { NetworkLease } from '../network.js';
 import { DnsResponder, type ResponderCounters } from '../dns/responder.js';
@@ -81,7 +84,22 @@ async function stopServing(entry: Served): Promise<void> {
 }
 
 export async function runDnsMember(storagePath: string, planetPath: string): Promise<void> {
-  const ref = await NodeService.acquire({ storagePath, planet: planetPath, lab: true });
+  // The same UDP port as last time when it is free: members that talked to us before a
+  // lab restart then still reach us on the path they know.
+  const portFile = path.join(storagePath, 'port');
+  const lastPort = Number((await readFile(portFile, 'utf8').catch(() => '')).trim());
+  let ref: NodeRef;
+  try {
+    ref = await NodeService.acquire({
+      storagePath,
+      planet: planetPath,
+      lab: true,
+      port: Number.isInteger(lastPort) && lastPort > 0 && lastPort < 65536 ? lastPort : 0,
+    });
+  } catch {
+    ref = await NodeService.acquire({ storagePath, planet: planetPath, lab: true });
+  }
+  await writeFile(portFile, `${ref.node.port}\n`).catch(() => undefined);
   const served = new Map<string, Served>();
   const stop = async () => {
     for (const entry of served.values()) await stopServing(entry).catch(() => undefined);
