@@ -178,6 +178,22 @@ describe('names on a lab network', () => {
     expect(await ref.node.names.reverse(a.v6)).toEqual([`alpha.${domain}`]);
   });
 
+  it('asks again over TCP when the UDP answer is truncated', async () => {
+    // A member with 14 IPv6 addresses: 14 AAAA records do not fit a plain 512-byte answer.
+    const many = Array.from({ length: 14 }, (_, i) => `fd00:53::${(i + 1).toString(16)}`);
+    await lab.request('POST', `/controller/network/${nwid}/member/0123456789`, {
+      authorized: true,
+      name: 'many',
+      ipAssignments: many,
+    });
+    const before = (await lab.dnsCounters()).networks[nwid]!.truncated;
+    const found = await lookupAll(`many.${domain}`, { all: true, family: 6 });
+    // The 14 given, and the rfc4193 address every member has on this network.
+    expect(found).toHaveLength(15);
+    expect(found.map((x) => x.address)).toEqual(expect.arrayContaining(many));
+    expect((await lab.dnsCounters()).networks[nwid]!.truncated).toBe(before + 1);
+  });
+
   it('connects by name with net, dgram, http and undici', async () => {
     const host = `alpha.${domain}`;
     const s = net.createConnection({ host, port: 7000 });
