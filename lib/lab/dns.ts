@@ -105,6 +105,7 @@ export class LabDns {
   #memberAddress: string | undefined;
   #memberZonesSent = '';
   #memberStartedAt = 0;
+  readonly #reported = new Set<string>();
   #closed = false;
 
   constructor(options: {
@@ -186,7 +187,7 @@ export class LabDns {
       const dns = dnsOf(n);
       if (dns === undefined) continue;
       if (!isValidDomain(dns.domain)) {
-        process.stderr.write(`lab dns: network ${n.id}: "${dns.domain}" is not a domain name\n`);
+        this.#reportOnce(`network ${n.id}: "${dns.domain}" is not a domain name: not served`);
         continue;
       }
       servers.set(n.id, dns.servers);
@@ -231,6 +232,13 @@ export class LabDns {
       this.#onChange(entries);
     }
     await this.#followMember(specs, state);
+  }
+
+  /** Logs a problem once per lab run (the zones are rebuilt several times a second). */
+  #reportOnce(text: string): void {
+    if (this.#reported.has(text)) return;
+    this.#reported.add(text);
+    process.stderr.write(`lab dns: ${text}\n`);
   }
 
   /** Starts the DNS member when a network needs it, authorizes it, sends it the zones. */
