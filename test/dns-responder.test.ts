@@ -10,6 +10,7 @@ import { DnsResponder, MAX_QUERY_BYTES, Rcode } from '../lib/dns/responder.js';
 import {
   addressOfReverseName,
   buildZone,
+  isValidDomain,
   isValidLabel,
   reverseName,
   type ZoneSpec,
@@ -84,6 +85,10 @@ describe('zones', () => {
     expect(addressOfReverseName('1.2.3.in-addr.arpa')).toBeUndefined();
     expect(addressOfReverseName('x.2.3.4.in-addr.arpa')).toBeUndefined();
     expect(addressOfReverseName('256.2.3.4.in-addr.arpa')).toBeUndefined();
+    expect(isValidDomain('demo.home.arpa.')).toBe(true);
+    for (const bad of ['', '.', 'a..b', 'bad domain', 'a/b', `${'x'.repeat(64)}.arpa`]) {
+      expect(isValidDomain(bad)).toBe(false);
+    }
     expect(isValidLabel('a-b')).toBe(true);
     for (const bad of ['-a', 'a-', 'a.b', '', 'x'.repeat(64), 'é'])
       expect(isValidLabel(bad)).toBe(false);
