@@ -1,0 +1,408 @@
+// TCP conformance cases, in the spirit of Node's test/parallel/test-net-*.js (written
+// here from the documented behaviour, not copied). Each case has a server role and a
+// client role, run in two processes, once with node:net over loopback and once with our
+// net over a lab network; the test asserts both runs recorded the same thing.
+//
+// A role gets ctx: { net, host, port, listenHost, record(event, ...args), listening(port) }
+// and returns a promise that settles when its part is over. Record only what must be the
+// same on both stacks: events, their order and arguments, error codes, bytes (joined, as
+// TCP may split them differently).
+'use strict';
+/* global AbortController */
+const { once } = require('node:events');
+
+const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+const closed = (emitter) => new Promise((r) => emitter.once('close', r));
+
+/** A server that runs `onConnection` for each socket and closes after `count` of them. */
+async function serve(ctx, options, onConnection, count = 1) {
+  const server = ctx.net.createServer(options ?? {});
+  let seen = 0;
+  server.on('connection', (socket) => {
+    seen++;
+    onConnection(socket, seen);
+    if (seen === count) server.close();
+  });
+  server.listen(0, ctx.listenHost);
+  await once(server, 'listening');
+  ctx.listening(server.address().port);
+  await closed(server);
+  return server;
+}
+
+/** Records a socket's stream events with their arguments; data joined until 'end'. */
+function watch(ctx, socket, tag) {
+  let text = '';
+  socket.on('data', (d) => (text += d.toString('latin1')));
+  socket.on('end', () => ctx.record(`${tag}:end`, text));
+  socket.on('error', (e) => ctx.record(`${tag}:error`, e));
+  socket.on('finish', () => ctx.record(`${tag}:finish`));
+  return closed(socket).then((hadError) => ctx.record(`${tag}:close`, hadError));
+}
+
+function echoServer(ctx, options) {
+  return serve(ctx, options, (s) => {
+    s.on('data', (d) => s.write(d));
+    s.on('end', () => s.end());
+    watch(ctx, s, 'server');
+  });
+}
+
+module.exports = {
+  // Events and their arguments for a plain round trip, port given as a numeric string.
+  'echo-events': {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      const s = ctx.net.createConnection(String(ctx.port), ctx.host, () => ctx.record('cb'));
+      ctx.record('connecting', s.connecting, s.pending, s.readyState);
+      s.on('connect', () =>
+        ctx.record('connect', s.readyState, s.pending, s.remotePort === Number(ctx.port)),
+      );
+      s.on('ready', () => ctx.record('ready'));
+      const done = watch(ctx, s, 'client');
+      await once(s, 'connect');
+      s.write('hello ');
+      s.end('world');
+      await done;
+      ctx.record('after', s.bytesRead, s.bytesWritten, s.readyState, s.destroyed);
+    },
+  },
+
+  // A zero-length write calls back, and later writes still flow (http's res.end() makes one).
+  'zero-length-write': {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      const s = ctx.net.connect({ port: ctx.port, host: ctx.host });
+      const done = watch(ctx, s, 'client');
+      await once(s, 'connect');
+      await new Promise((r) => s.write('', () => r(ctx.record('empty-cb'))));
+      await new Promise((r) => s.write(Buffer.alloc(0), () => r(ctx.record('empty-buffer-cb'))));
+      s.write('after', () => ctx.record('after-cb'));
+      s.end();
+      await done;
+    },
+  },
+
+  // new Socket() then connect(), as client libraries do with a socket they were given.
+  'socket-then-connect': {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      const s = new ctx.net.Socket();
+      ctx.record('fresh', s.connecting, s.pending, s.readyState, s.remoteAddress ?? null);
+      s.connect({ port: ctx.port, host: ctx.host }, () => ctx.record('cb'));
+      ctx.record('after-connect-call', s.connecting, s.readyState);
+      const done = watch(ctx, s, 'client');
+      s.end('x');
+      await done;
+    },
+  },
+
+  // Half-open both ways: the client ends first and still reads the reply.
+  'half-open': {
+    server: (ctx) =>
+      serve(ctx, { allowHalfOpen: true }, (s) => {
+        let got = '';
+        s.on('data', (d) => (got += d));
+        s.on('end', async () => {
+          ctx.record('server:end', got, s.readyState);
+          await wait(50);
+          s.write(`reply to ${got}`, () => ctx.record('server:write-cb'));
+          s.end();
+        });
+        closed(s).then((hadError) => ctx.record('server:close', hadError));
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection({ port: ctx.port, host: ctx.host, allowHalfOpen: true });
+      const done = watch(ctx, s, 'client');
+      await once(s, 'connect');
+      s.end('question');
+      await once(s, 'finish');
+      ctx.record('client:after-finish', s.readyState);
+      await done;
+    },
+  },
+
+  // close() stops accepting at once and emits 'close' after the last connection closed.
+  'server-close-waits': {
+    async server(ctx) {
+      const server = ctx.net.createServer((s) => {
+        server.close(() => ctx.record('server:close-cb'));
+        ctx.record('server:listening-after-close', server.listening);
+        server.getConnections((err, n) => ctx.record('connections', err, n));
+        closed(s).then((hadError) => ctx.record('socket:close', hadError));
+        setTimeout(() => s.end('bye'), 100);
+      });
+      server.on('close', () => ctx.record('server:close'));
+      server.listen(0, ctx.listenHost);
+      await once(server, 'listening');
+      ctx.listening(server.address().port);
+      await closed(server);
+      await wait(20);
+    },
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      await watch(ctx, s, 'client');
+    },
+  },
+
+  // 'close' says whether an error closed the socket; a reset is ECONNRESET on the other side.
+  'close-had-error': {
+    server: (ctx) =>
+      serve(ctx, {}, (s) => {
+        s.on('error', (e) => ctx.record('server:error', e));
+        closed(s).then((hadError) => ctx.record('server:close', hadError));
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      await once(s, 'connect');
+      await wait(50);
+      s.resetAndDestroy();
+      ctx.record('client:close', await closed(s));
+    },
+  },
+
+  // maxConnections: the extra connection is dropped ('drop'), the first one lives on.
+  'max-connections': {
+    async server(ctx) {
+      const server = ctx.net.createServer((s) => {
+        ctx.record('connection');
+        s.on('end', () => s.end());
+        s.on('close', () => server.close());
+      });
+      server.maxConnections = 1;
+      server.on('drop', (info) => ctx.record('drop', typeof info.remotePort));
+      server.listen(0, ctx.listenHost);
+      await once(server, 'listening');
+      ctx.listening(server.address().port);
+      await closed(server);
+    },
+    async client(ctx) {
+      const first = ctx.net.createConnection(ctx.port, ctx.host);
+      await once(first, 'connect');
+      await wait(50);
+      const second = ctx.net.createConnection(ctx.port, ctx.host);
+      second.on('connect', () => ctx.record('second:connect'));
+      await watch(ctx, second, 'second');
+      first.end();
+      await watch(ctx, first, 'first');
+    },
+  },
+
+  // A peer's FIN closes a socket nobody reads (no 'data' or 'end' listener).
+  'fin-noticed-unread': {
+    server: (ctx) =>
+      serve(ctx, {}, (s) => {
+        closed(s).then((hadError) => ctx.record('server:close', hadError, s.readyState));
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      await once(s, 'connect');
+      s.end();
+      await watch(ctx, s, 'client');
+    },
+  },
+
+  // A refused connect: 'error' ECONNREFUSED (syscall connect), then 'close' with true.
+  refused: {
+    async server(ctx) {
+      const server = ctx.net.createServer();
+      server.listen(0, ctx.listenHost);
+      await once(server, 'listening');
+      const { port } = server.address();
+      server.close();
+      await closed(server);
+      ctx.listening(port);
+    },
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      s.on('connect', () => ctx.record('connect'));
+      await watch(ctx, s, 'client');
+      ctx.record('after', s.destroyed, s.readyState);
+    },
+  },
+
+  // Argument checks throw Node's errors, synchronously.
+  'argument-errors': {
+    async server(ctx) {
+      ctx.listening(0);
+    },
+    async client(ctx) {
+      const attempt = (label, f) => {
+        try {
+          f();
+          ctx.record(label, 'no throw');
+        } catch (e) {
+          ctx.record(label, e.code, e.name);
+        }
+      };
+      attempt('port-text', () => ctx.net.createConnection({ port: 'abc', host: ctx.host }));
+      attempt('port-big', () => ctx.net.createConnection(70000, ctx.host));
+      attempt('port-negative', () => ctx.net.connect(-1, ctx.host));
+      attempt('port-object', () => ctx.net.connect({ port: {}, host: ctx.host }));
+      attempt('no-port', () => ctx.net.createConnection({ host: ctx.host }));
+      attempt('bad-local-address', () =>
+        ctx.net.createConnection({ port: 1, host: ctx.host, localAddress: 'nope' }),
+      );
+      attempt('bad-lookup', () =>
+        ctx.net.createConnection({ port: 1, host: 'somewhere.invalid', lookup: 5 }),
+      );
+      attempt('timeout-negative', () => new ctx.net.Socket().setTimeout(-1));
+      attempt('timeout-text', () => new ctx.net.Socket().setTimeout('1'));
+      attempt('listen-bad-port', () => ctx.net.createServer().listen(65536));
+      attempt('listen-bad-options', () => ctx.net.createServer().listen({ host: ctx.host }));
+      const server = ctx.net.createServer();
+      await new Promise((r) => server.close((e) => r(ctx.record('close-not-running', e))));
+      ctx.record('isIP', ctx.net.isIP('10.0.0.1'), ctx.net.isIPv6('::1'), ctx.net.isIPv4('x'));
+    },
+  },
+
+  // A lookup function: called with the host, 'lookup' emitted with Node's arguments.
+  lookup: {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      const lookup = (hostname, options, cb) => {
+        ctx.record('lookup-called', hostname, options.all === true);
+        if (options.all) cb(null, [{ address: ctx.host, family: 4 }]);
+        else cb(null, ctx.host, 4);
+      };
+      const s = ctx.net.createConnection({ port: ctx.port, host: 'echo.test', lookup });
+      s.on('lookup', (err, address, family, host) =>
+        ctx.record('lookup', err, address === ctx.host, family, host),
+      );
+      s.on('connect', () => ctx.record('connect'));
+      const done = watch(ctx, s, 'client');
+      s.end('via lookup');
+      await done;
+      const failing = ctx.net.createConnection({
+        port: ctx.port,
+        host: 'nowhere.test',
+        lookup: (h, o, cb) => {
+          const e = new Error(`getaddrinfo ENOTFOUND ${h}`);
+          e.code = 'ENOTFOUND';
+          e.syscall = 'getaddrinfo';
+          cb(e);
+        },
+      });
+      failing.on('lookup', (err, address, family, host) =>
+        ctx.record('failed-lookup', err, address, family, host),
+      );
+      await watch(ctx, failing, 'failing');
+    },
+  },
+
+  // Idle timeout: 'timeout' fires once idle; the timeout option of createConnection.
+  timeout: {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      const s = ctx.net.createConnection({ port: ctx.port, host: ctx.host, timeout: 150 });
+      ctx.record('timeout-prop', s.timeout);
+      s.on('timeout', () => {
+        ctx.record('timeout', s.readyState);
+        s.setTimeout(0);
+        ctx.record('timeout-prop', s.timeout);
+        s.end();
+      });
+      await watch(ctx, s, 'client');
+    },
+  },
+
+  // cork/uncork (writev), end(data, cb), setEncoding, destroySoon.
+  'writes-and-encoding': {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      s.setEncoding('utf8');
+      s.once('data', (d) => ctx.record('data-type', typeof d));
+      const done = watch(ctx, s, 'client');
+      s.cork();
+      s.write('a', () => ctx.record('cb-a'));
+      s.write(Buffer.from('b'), () => ctx.record('cb-b'));
+      s.write(new Uint8Array([0x63]), () => ctx.record('cb-c'));
+      process.nextTick(() => s.uncork());
+      s.end('é', () => ctx.record('end-cb'));
+      await done;
+      ctx.record('counts', s.bytesRead, s.bytesWritten);
+    },
+  },
+
+  // pauseOnConnect: the accepted socket starts paused and gets its data on resume().
+  'pause-on-connect': {
+    server: (ctx) =>
+      serve(ctx, { pauseOnConnect: true }, (s) => {
+        ctx.record('paused', s.isPaused());
+        let early = 0;
+        s.on('data', (d) => (early += d.length));
+        setTimeout(() => {
+          ctx.record('before-resume', early);
+          s.resume();
+        }, 100);
+        s.on('end', () => s.end());
+        watch(ctx, s, 'server');
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      const done = watch(ctx, s, 'client');
+      s.end('queued');
+      await done;
+    },
+  },
+
+  // destroySoon(): ends, then destroys once the FIN went out. (The server only reads: an
+  // echo could meet the closed client and be reset, on any stack, depending on timing.)
+  'destroy-soon': {
+    server: (ctx) =>
+      serve(ctx, {}, (s) => {
+        s.on('end', () => s.end());
+        watch(ctx, s, 'server');
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      await once(s, 'connect');
+      s.write('bye');
+      s.destroySoon();
+      ctx.record('after-call', s.writable, s.destroyed);
+      await watch(ctx, s, 'client');
+    },
+  },
+
+  // An aborted signal destroys a connecting socket with AbortError.
+  'abort-signal': {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      const ac = new AbortController();
+      const s = ctx.net.createConnection({ port: ctx.port, host: ctx.host, signal: ac.signal });
+      ac.abort();
+      await watch(ctx, s, 'client');
+      // The server still gets one connection: close it.
+      const closer = ctx.net.createConnection(ctx.port, ctx.host);
+      closer.end();
+      await watch(ctx, closer, 'closer');
+    },
+  },
+
+  // Listen forms: (port, host, cb), options object; address() shape; listen twice throws.
+  'listen-forms': {
+    async server(ctx) {
+      const a = ctx.net.createServer();
+      a.listen({ port: 0, host: ctx.listenHost }, () => ctx.record('options-cb'));
+      await once(a, 'listening');
+      ctx.record('address-keys', Object.keys(a.address()).sort(), a.listening);
+      try {
+        a.listen(0);
+      } catch (e) {
+        ctx.record('twice', e.code);
+      }
+      await new Promise((r) => a.close(r));
+      ctx.record('after-close', a.listening, a.address());
+      const b = ctx.net.createServer(() => undefined);
+      b.listen('0', ctx.listenHost, () => ctx.record('string-port-cb'));
+      await once(b, 'listening');
+      await b[Symbol.asyncDispose]();
+      ctx.record('disposed', b.listening);
+      ctx.listening(0);
+    },
+    async client(ctx) {
+      ctx.record('nothing');
+    },
+  },
+};
