@@ -52,6 +52,7 @@ export class Server extends EventEmitter implements SocketOwner {
   readonly pauseOnConnect: boolean;
   readonly noDelay: boolean;
   readonly keepAlive: boolean;
+  /** In seconds, as node:net keeps it. */
   readonly keepAliveInitialDelay: number;
   readonly highWaterMark: number | undefined;
   /** Connections beyond this many are dropped as they arrive ('drop'); unset: no limit. */
@@ -86,7 +87,7 @@ export class Server extends EventEmitter implements SocketOwner {
     this.pauseOnConnect = Boolean(opts.pauseOnConnect);
     this.noDelay = Boolean(opts.noDelay);
     this.keepAlive = Boolean(opts.keepAlive);
-    this.keepAliveInitialDelay = Math.max(0, opts.keepAliveInitialDelay ?? 0);
+    this.keepAliveInitialDelay = Math.trunc(Math.max(0, opts.keepAliveInitialDelay ?? 0) / 1000);
     this.highWaterMark = opts.highWaterMark;
   }
 
@@ -209,7 +210,7 @@ export class Server extends EventEmitter implements SocketOwner {
         highWaterMark: this.highWaterMark,
         noDelay: this.noDelay,
         keepAlive: this.keepAlive,
-        keepAliveInitialDelay: this.keepAliveInitialDelay,
+        keepAliveInitialDelay: this.keepAliveInitialDelay * 1000,
       },
     );
     this.#connections++;
@@ -258,6 +259,12 @@ export class Server extends EventEmitter implements SocketOwner {
   }
   unref(): this {
     return this;
+  }
+
+  /** With captureRejections, a 'connection' handler that rejects destroys its socket. */
+  override [EventEmitter.captureRejectionSymbol](err: Error, event: string, socket?: Socket): void {
+    if (event === 'connection' && socket) socket.destroy(err);
+    else this.emit('error', err);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
