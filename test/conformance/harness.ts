@@ -2,63 +2,27 @@
 // over loopback and for our net over a lab network) that run the same case roles, so a
 // test can compare what both stacks did. Reusable for other case files (dgram): a case
 // is `<suite>/<name>`, the suite being a module the worker loads (worker.cjs).
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 import { startLab, type LabHandle } from '../../lib/index.js';
-import { eventually } from '../helpers/events.js';
 import { freeUdpPort } from '../helpers/ports.js';
+import { ScriptProcess } from '../helpers/script.js';
 
 export type Impl = 'node' | 'zt';
 export type CaseLog = unknown[][];
 
-interface WorkerLine {
-  id?: number;
-  event: string;
-  [k: string]: unknown;
-}
-
-class Worker {
-  readonly lines: WorkerLine[] = [];
-  readonly child: ChildProcess;
-  stderr = '';
+/** A worker: the script plus numbered commands. */
+class Worker extends ScriptProcess {
   #nextId = 1;
 
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, [path.join(__dirname, 'worker.cjs'), ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(JSON.parse(buf.slice(0, nl)) as WorkerLine);
-        buf = buf.slice(nl + 1);
-      }
-    });
-    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    super(path.join(__dirname, 'worker.cjs'), args);
   }
 
-  waitFor(match: (l: WorkerLine) => boolean, timeoutMs: number): Promise<WorkerLine> {
-    return eventually(() => {
-      if (this.child.exitCode !== null) {
-        throw new Error(`worker exited (${this.child.exitCode}): ${this.stderr}`);
-      }
-      return this.lines.find(match);
-    }, timeoutMs).catch((e: Error) => {
-      throw new Error(`${e.message}; worker stderr: ${this.stderr}`);
-    });
-  }
-
-  send(cmd: Record<string, unknown>): number {
+  command(cmd: Record<string, unknown>): number {
     const id = this.#nextId++;
-    this.child.stdin!.write(`${JSON.stringify({ id, ...cmd })}\n`);
+    this.send({ id, ...cmd });
     return id;
-  }
-
-  stop(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGTERM');
   }
 }
 
@@ -119,7 +83,7 @@ export class ConformanceEnv {
         lab,
       );
     } catch (e) {
-      for (const w of workers) w.stop();
+      await Promise.all(workers.map((w) => w.stop()));
       await lab.close();
       throw e;
     }
@@ -128,13 +92,18 @@ export class ConformanceEnv {
   /** Runs a case's two roles on one stack; rejects if a role threw. */
   async run(impl: Impl, name: string, timeoutMs = 15_000): Promise<CaseRun> {
     const { server, client, serverIp } = this.#pairs[impl];
-    const sid = server.send({ run: name, role: 'server' });
+    const sid = server.command({ run: name, role: 'server' });
     const listening = await server.waitFor(
       (l) => l.id === sid && (l.event === 'listening' || l.event === 'finished'),
       timeoutMs,
     );
     if (listening['error']) throw new Error(`${impl} server: ${String(listening['error'])}`);
-    const cid = client.send({ run: name, role: 'client', host: serverIp, port: listening['port'] });
+    const cid = client.command({
+      run: name,
+      role: 'client',
+      host: serverIp,
+      port: listening['port'],
+    });
     const finished = (w: Worker, id: number) =>
       w.waitFor((l) => l.id === id && l.event === 'finished', timeoutMs);
     const [s, c] = await Promise.all([finished(server, sid), finished(client, cid)]);
@@ -148,10 +117,9 @@ export class ConformanceEnv {
   }
 
   async close(): Promise<void> {
-    for (const pair of Object.values(this.#pairs)) {
-      pair.server.stop();
-      pair.client.stop();
-    }
+    await Promise.all(
+      Object.values(this.#pairs).flatMap((pair) => [pair.server.stop(), pair.client.stop()]),
+    );
     await this.#lab.close();
   }
 }
