@@ -14,7 +14,7 @@ fi
 # Build tools and the libraries the addon links, plus what the test suite drives (clang
 # and its runtime libraries build the libFuzzer targets).
 packages=(g++ make python3 cmake pkg-config curl liblwip-dev libsodium-dev liblz4-dev libgtest-dev clang-format
-  clang libclang-rt-14-dev)
+  clang libclang-rt-14-dev postgresql openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
