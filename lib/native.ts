@@ -161,6 +161,8 @@ export declare class NativeNode {
   controllerCall(op: string, nwid: string, member: string, body: string): Promise<string>;
   udpBind(id: number, ip: string, port: number): void;
   udpSend(id: number, ip: string, port: number, data: Uint8Array): void;
+  /** Whether the node's event channel keeps the process alive (default true). */
+  keepAlive(on: boolean): void;
   /** Stops the engine thread and closes the sockets; idempotent. */
   close(): void;
 }

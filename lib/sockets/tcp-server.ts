@@ -45,6 +45,7 @@ export class Server extends EventEmitter implements SocketOwner {
   #local: NativeEndpoint | undefined;
   /** listen() was called and close() was not: Node's `_handle`. */
   #open = false;
+  #refed = true;
   #listening = false;
   #connections = 0;
   readonly #sockets = new Set<Socket>();
@@ -136,6 +137,7 @@ export class Server extends EventEmitter implements SocketOwner {
     }
     const id = channel.allocate(this);
     this.#listener = { channel, id };
+    if (this.#refed) channel.hold(this, true);
     channel.native.tcpListen(id, host === '0.0.0.0' || host === '::' ? '' : host, port);
     return this;
   }
@@ -157,6 +159,7 @@ export class Server extends EventEmitter implements SocketOwner {
       if (e.err !== undefined && e.err !== LwipErr.OK) {
         this.#open = false;
         this.#listener?.channel.release(this.#listener.id);
+        this.#listener?.channel.hold(this, false);
         this.#listener = undefined;
         this.emit('error', fromLwip(e.err, { syscall: 'listen', port: e.local?.port }));
         return;
@@ -239,6 +242,7 @@ export class Server extends EventEmitter implements SocketOwner {
       if (listener) {
         listener.channel.native.socketControl(listener.id, 'close');
         listener.channel.release(listener.id);
+        listener.channel.hold(this, false);
       }
     }
     this.#emitCloseIfDrained();
@@ -250,14 +254,15 @@ export class Server extends EventEmitter implements SocketOwner {
     process.nextTick(() => this.emit('close'));
   }
 
-  /**
-   * Accepted for code written for node:net; whether the process stays alive is decided by
-   * the node (NodeService), which stays up while any NodeRef is held.
-   */
+  /** While listening, a ref'd server keeps the process alive (see ZeroTierNode#unref). */
   ref(): this {
+    this.#refed = true;
+    this.#listener?.channel.hold(this, true);
     return this;
   }
   unref(): this {
+    this.#refed = false;
+    this.#listener?.channel.hold(this, false);
     return this;
   }
 

@@ -73,6 +73,7 @@ export class Socket extends Duplex implements SocketOwner {
   /** The engine's socket while open (Node's `_handle`). */
   #handle: TcpHandle | undefined;
   #connecting = false;
+  #refed = true;
   #local: NativeEndpoint | undefined;
   #remote: NativeEndpoint | undefined;
   #unconsumed = 0;
@@ -120,7 +121,7 @@ export class Socket extends Duplex implements SocketOwner {
     });
     const accepted = options[kAccepted];
     if (accepted !== undefined) {
-      this.#handle = new TcpHandle(accepted.channel, accepted.id);
+      this.#setHandle(new TcpHandle(accepted.channel, accepted.id));
       this.#local = accepted.local;
       this.#remote = accepted.remote;
       this.#hadHandle = true;
@@ -213,7 +214,9 @@ export class Socket extends Duplex implements SocketOwner {
     }
     this.emit('connectionAttempt', address, target.port, isIP(address));
     this.#target = { ...target, address, addresses: rest };
-    this.#handle = TcpHandle.connect(target.channel, this, address, target.port, target.timeoutMs);
+    this.#setHandle(
+      TcpHandle.connect(target.channel, this, address, target.port, target.timeoutMs),
+    );
   }
 
   #target: (ConnectTarget & { address: string }) | undefined;
@@ -316,15 +319,22 @@ export class Socket extends Duplex implements SocketOwner {
     return this;
   }
 
-  /**
-   * Accepted for code written for node:net; whether the process stays alive is decided by
-   * the node (NodeService), which stays up while any NodeRef is held.
-   */
+  /** While open, a ref'd socket keeps the process alive (see ZeroTierNode#unref). */
   ref(): this {
+    this.#refed = true;
+    this.#handle?.channel.hold(this, true);
     return this;
   }
   unref(): this {
+    this.#refed = false;
+    this.#handle?.channel.hold(this, false);
     return this;
+  }
+
+  #setHandle(handle: TcpHandle | undefined): void {
+    if (this.#handle !== handle) this.#handle?.channel.hold(this, false);
+    this.#handle = handle;
+    if (handle && this.#refed) handle.channel.hold(this, true);
   }
 
   destroySoon(): void {
@@ -399,7 +409,7 @@ export class Socket extends Duplex implements SocketOwner {
         break;
       case 'close':
         this.#handle?.release();
-        this.#handle = undefined;
+        this.#setHandle(undefined);
         if (e.err !== undefined && e.err !== LwipErr.OK) {
           this.destroy(fromLwip(e.err, { syscall: 'read' }));
         } else {
@@ -417,7 +427,7 @@ export class Socket extends Duplex implements SocketOwner {
     if (target === undefined) return;
     if (e.err !== undefined && e.err !== LwipErr.OK) {
       this.#handle?.release();
-      this.#handle = undefined;
+      this.#setHandle(undefined);
       const error = fromLwip(e.err, {
         syscall: 'connect',
         address: target.address,
@@ -532,7 +542,7 @@ export class Socket extends Duplex implements SocketOwner {
     this.#timer = undefined;
     this.#connecting = false;
     this.#handle?.close(this.#resetOnDestroy);
-    this.#handle = undefined;
+    this.#setHandle(undefined);
     const pending = this.#pendingWrite;
     this.#pendingWrite = undefined;
     pending?.cb(err ?? socketClosed());

@@ -160,6 +160,7 @@ Napi::Function NodeWrapper::Define(Napi::Env env) {
                          InstanceMethod<&NodeWrapper::UdpSend>("udpSend"),
                          InstanceMethod<&NodeWrapper::ControllerCall>("controllerCall"),
                          InstanceMethod<&NodeWrapper::Close>("close"),
+                         InstanceMethod<&NodeWrapper::KeepAlive>("keepAlive"),
                      });
 }
 
@@ -518,6 +519,19 @@ Napi::Value NodeWrapper::Close(const Napi::CallbackInfo& info) {
       d.Reject(codedError(info.Env(), "ERR_ZT_NODE_CLOSED", "the node is closed").Value());
     }
     channel_->queries.clear();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::KeepAlive(const Napi::CallbackInfo& info) {
+  const bool on = info[0].ToBoolean();
+  // Only while the engine runs: shutdown() released the thread-safe function.
+  if (engine_ && on != keepsAlive_) {
+    if (on)
+      channel_->tsfn.Ref(info.Env());
+    else
+      channel_->tsfn.Unref(info.Env());
+    keepsAlive_ = on;
   }
   return info.Env().Undefined();
 }
