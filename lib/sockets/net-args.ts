@@ -3,10 +3,20 @@
  * `(options[, cb])`, a numeric string as a port, a non-numeric string as an IPC path.
  */
 import { isIP } from 'node:net';
+import type { DuplexOptions } from 'node:stream';
 
+import type { NativeEndpoint } from '../native.js';
 import type { ZeroTierNode } from '../node.js';
 import { invalidArgType } from '../validate.js';
-import { badPort, invalidAddressFamily, invalidIpAddress, notFound } from './net-errors.js';
+import type { SocketChannel } from './channel.js';
+import {
+  badPort,
+  invalidAddressFamily,
+  invalidIpAddress,
+  missingArgs,
+  notFound,
+  notSupported,
+} from './net-errors.js';
 
 export type LookupAddress = { address: string; family: number };
 export type LookupCallback = (
@@ -44,6 +54,26 @@ export interface SocketConnectOptions {
   allowHalfOpen?: boolean;
 }
 
+export interface SocketOptions extends Pick<DuplexOptions, 'signal' | 'highWaterMark'> {
+  readable?: boolean;
+  writable?: boolean;
+  allowHalfOpen?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  /** Ours: the node whose networks carry the socket (default: the running one). */
+  node?: ZeroTierNode;
+}
+
+/** @internal: how a Server hands an accepted connection to a Socket. */
+export interface AcceptedConnection {
+  channel: SocketChannel;
+  id: number;
+  local?: NativeEndpoint;
+  remote?: NativeEndpoint;
+  pauseOnCreate: boolean;
+  onDestroy: () => void;
+}
 export type ConnectArgs =
   | [options: SocketConnectOptions, connectListener?: () => void]
   | [port: number | string, host?: string, connectListener?: () => void]
@@ -97,6 +127,31 @@ export function validateConnectPort(port: unknown): number {
     throw invalidArgType('options.port', 'of type number or string', port);
   }
   return validatePort(port);
+}
+
+/**
+ * A connect's options checked as Node checks them, with ERR_NOT_SUPPORTED for what a
+ * ZeroTier socket cannot do; returns the port.
+ */
+export function checkConnectOptions(options: SocketConnectOptions): number {
+  if (options.path !== undefined && options.path !== null) {
+    throw notSupported('IPC (options.path)');
+  }
+  if (options.port === undefined) throw missingArgs('options', 'port', 'path');
+  const { localAddress, localPort } = options;
+  if (localAddress && isIP(localAddress) === 0) throw invalidIpAddress(localAddress);
+  if (localPort) {
+    if (typeof localPort !== 'number') {
+      throw invalidArgType('options.localPort', 'of type number', localPort);
+    }
+    throw notSupported('Choosing the local port (options.localPort)');
+  }
+  const port = validateConnectPort(options.port);
+  const { lookup } = options;
+  if (lookup !== undefined && lookup !== null && typeof lookup !== 'function') {
+    throw invalidArgType('options.lookup', 'of type function', lookup);
+  }
+  return port;
 }
 
 export function familyNumber(family: unknown): number | undefined {

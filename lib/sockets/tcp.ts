@@ -6,7 +6,7 @@
  * the engine has taken its bytes.
  */
 import { isIP } from 'node:net';
-import { Duplex, type DuplexOptions } from 'node:stream';
+import { Duplex } from 'node:stream';
 
 import { fromLwip, LwipErr } from '../errors.js';
 import type { NativeEndpoint, NativeSocketEvent } from '../native.js';
@@ -14,47 +14,23 @@ import type { ZeroTierNode } from '../node.js';
 import { invalidArgType, outOfRange } from '../validate.js';
 import type { SocketChannel, SocketOwner } from './channel.js';
 import {
+  checkConnectOptions,
   normalizeArgs,
   resolveTarget,
-  validateConnectPort,
+  type AcceptedConnection,
+  type SocketOptions,
   type ConnectArgs,
   type SocketConnectOptions,
 } from './net-args.js';
-import {
-  endedByOtherParty,
-  invalidIpAddress,
-  missingArgs,
-  notSupported,
-  socketClosed,
-  socketClosedBeforeConnection,
-} from './net-errors.js';
+import { endedByOtherParty, socketClosed, socketClosedBeforeConnection } from './net-errors.js';
 import { channelOf } from './running.js';
+import { IdleTimer } from './idle-timer.js';
 import { TcpHandle } from './tcp-handle.js';
 
-export type { SocketConnectOptions, LookupFunction } from './net-args.js';
+export type { SocketConnectOptions, SocketOptions, LookupFunction } from './net-args.js';
 /** @deprecated the old name of SocketConnectOptions. */
 export type TcpConnectOptions = SocketConnectOptions;
 
-export interface SocketOptions extends Pick<DuplexOptions, 'signal' | 'highWaterMark'> {
-  readable?: boolean;
-  writable?: boolean;
-  allowHalfOpen?: boolean;
-  noDelay?: boolean;
-  keepAlive?: boolean;
-  keepAliveInitialDelay?: number;
-  /** Ours: the node whose networks carry the socket (default: the running one). */
-  node?: ZeroTierNode;
-}
-
-/** @internal: how a Server hands an accepted connection to a Socket. */
-export interface AcceptedConnection {
-  channel: SocketChannel;
-  id: number;
-  local?: NativeEndpoint;
-  remote?: NativeEndpoint;
-  pauseOnCreate: boolean;
-  onDestroy: () => void;
-}
 const kAccepted = Symbol('zerotier-sockets.accepted');
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
@@ -80,8 +56,7 @@ export class Socket extends Duplex implements SocketOwner {
   #pendingWrite: { left: number; cb: (err?: Error | null) => void } | undefined;
   #bytesRead = 0;
   #bytesWritten = 0;
-  #timeoutMs: number | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #idle = new IdleTimer(() => this.emit('timeout'));
   #noDelay: boolean;
   #keepAlive: boolean;
   #keepAliveDelayMs: number;
@@ -152,25 +127,9 @@ export class Socket extends Duplex implements SocketOwner {
 
   #connect(options: SocketConnectOptions, cb: ((...a: unknown[]) => void) | null): this {
     if (cb !== null) this.once('connect', cb);
-    if (options.path !== undefined && options.path !== null)
-      throw notSupported('IPC (options.path)');
-    if (options.port === undefined) throw missingArgs('options', 'port', 'path');
+    const port = checkConnectOptions(options);
     if (this.#connecting || this.#handle) return this; // Node ignores a second connect
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
-    const { localAddress, localPort } = options;
-    if (localAddress && isIP(localAddress) === 0) throw invalidIpAddress(localAddress);
-    if (localPort) {
-      if (typeof localPort !== 'number') {
-        throw invalidArgType('options.localPort', 'of type number', localPort);
-      }
-      throw notSupported('Choosing the local port (options.localPort)');
-    }
-    const port = validateConnectPort(options.port);
-    if (options.lookup !== undefined && options.lookup !== null) {
-      if (typeof options.lookup !== 'function') {
-        throw invalidArgType('options.lookup', 'of type function', options.lookup);
-      }
-    }
     if (options.noDelay !== undefined) this.#noDelay = Boolean(options.noDelay);
     if (options.keepAlive !== undefined) this.#keepAlive = Boolean(options.keepAlive);
     if (options.keepAliveInitialDelay !== undefined) {
@@ -180,7 +139,7 @@ export class Socket extends Duplex implements SocketOwner {
     const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#connecting = true;
     this.#hadHandle = true;
-    this.#touch();
+    this.#idle.touch();
     const host = options.host || 'localhost';
     resolveTarget(
       host,
@@ -279,7 +238,7 @@ export class Socket extends Duplex implements SocketOwner {
     return this.#handle ? this.writableLength : undefined;
   }
   get timeout(): number | undefined {
-    return this.#timeoutMs;
+    return this.#idle.ms;
   }
 
   address(): NativeEndpoint | Record<string, never> {
@@ -309,13 +268,12 @@ export class Socket extends Duplex implements SocketOwner {
     if (callback !== undefined && typeof callback !== 'function') {
       throw invalidArgType('callback', 'of type function', callback);
     }
-    this.#timeoutMs = ms;
+    if (!this.destroyed) this.#idle.set(ms);
     if (ms === 0) {
       if (callback) this.removeListener('timeout', callback);
     } else if (callback) {
       this.once('timeout', callback);
     }
-    this.#touch();
     return this;
   }
 
@@ -364,14 +322,6 @@ export class Socket extends Duplex implements SocketOwner {
     });
   }
 
-  #touch(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#timeoutMs && !this.destroyed) {
-      this.#timer = setTimeout(() => this.emit('timeout'), this.#timeoutMs);
-    }
-  }
-
   #writeAfterFin = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
     if (!this.writableEnded) {
       return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as never);
@@ -393,13 +343,13 @@ export class Socket extends Duplex implements SocketOwner {
         break;
       case 'data':
         if (e.data === undefined) return;
-        this.#touch();
+        this.#idle.touch();
         this.#bytesRead += e.data.length;
         this.#unconsumed += e.data.length;
         if (this.push(e.data)) this.#consume();
         break;
       case 'end':
-        this.#touch();
+        this.#idle.touch();
         this.push(null);
         // Let 'end' (and the close it leads to) happen even if nobody reads (Node does this).
         this.read(0);
@@ -452,7 +402,7 @@ export class Socket extends Duplex implements SocketOwner {
     this.#connecting = false;
     this.#local = e.local;
     this.#remote = e.remote;
-    this.#touch();
+    this.#idle.touch();
     this.#applySocketOptions();
     this.emit('connect');
     this.emit('ready');
@@ -499,7 +449,7 @@ export class Socket extends Duplex implements SocketOwner {
     }
     let total = 0;
     for (const c of chunks) total += c.length;
-    this.#touch();
+    this.#idle.touch();
     // A zero-length write has nothing for the engine to report: it is done at once.
     if (total === 0) {
       cb();
@@ -538,8 +488,7 @@ export class Socket extends Duplex implements SocketOwner {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#idle.stop();
     this.#connecting = false;
     this.#handle?.close(this.#resetOnDestroy);
     this.#setHandle(undefined);
