@@ -9,6 +9,7 @@
 // TCP may split them differently).
 'use strict';
 /* global AbortController */
+const { createHash } = require('node:crypto');
 const { once } = require('node:events');
 
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -403,6 +404,108 @@ module.exports = {
     },
     async client(ctx) {
       ctx.record('nothing');
+    },
+  },
+  // 2 MiB in 64 KiB writes honouring backpressure; the server's hash of what it got.
+  'large-transfer': {
+    server: (ctx) =>
+      serve(ctx, {}, (s) => {
+        const hash = createHash('sha256');
+        let length = 0;
+        s.on('data', (d) => {
+          hash.update(d);
+          length += d.length;
+        });
+        s.on('end', () => s.end(`${length} ${hash.digest('hex')}`));
+        closed(s).then((hadError) => ctx.record('server:close', hadError));
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      const done = watch(ctx, s, 'client');
+      await once(s, 'connect');
+      let seed = 1;
+      const hash = createHash('sha256');
+      for (let i = 0; i < 32; i++) {
+        const chunk = Buffer.alloc(65536);
+        for (let j = 0; j < chunk.length; j++)
+          chunk[j] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+        hash.update(chunk);
+        // Whether write() says "wait" depends on timing (Node's loopback writes often
+        // finish at once): honour it, but do not record it.
+        if (!s.write(chunk)) await once(s, 'drain');
+      }
+      ctx.record('written', s.bytesWritten);
+      ctx.record('expected', `${32 * 65536} ${hash.digest('hex')}`);
+      s.end();
+      await done;
+    },
+  },
+
+  // The server ends first; the half-open client still writes, and the server reads it.
+  'server-ends-first': {
+    server: (ctx) =>
+      serve(ctx, { allowHalfOpen: true }, (s) => {
+        s.end('hello, I am done');
+        s.on('finish', () => ctx.record('server:finish', s.readyState));
+        let got = '';
+        s.on('data', (d) => (got += d));
+        s.on('end', () => ctx.record('server:end', got, s.readyState));
+        closed(s).then((hadError) => ctx.record('server:close', hadError));
+      }),
+    async client(ctx) {
+      const s = new ctx.net.Socket({ allowHalfOpen: true });
+      s.connect(ctx.port, ctx.host);
+      s.on('end', () => {
+        ctx.record('client:readyState', s.readyState);
+        s.end('late reply');
+      });
+      await watch(ctx, s, 'client');
+    },
+  },
+
+  // A reset noticed by a server that never reads: 'error' ECONNRESET, then 'close' true.
+  'reset-unread': {
+    server: (ctx) =>
+      serve(ctx, {}, (s) => {
+        s.on('error', (e) => ctx.record('server:error', e));
+        closed(s).then((hadError) => ctx.record('server:close', hadError));
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection(ctx.port, ctx.host);
+      await once(s, 'connect');
+      s.write('never read');
+      await wait(50);
+      s.resetAndDestroy();
+      ctx.record('client:close', await closed(s));
+    },
+  },
+
+  // Socket and server options, and the setters' return values.
+  'socket-options': {
+    server: (ctx) =>
+      serve(
+        ctx,
+        { noDelay: true, keepAlive: true, keepAliveInitialDelay: 3000, allowHalfOpen: false },
+        (s) => {
+          s.on('end', () => s.end());
+          watch(ctx, s, 'server');
+        },
+      ).then((server) =>
+        ctx.record(
+          'server-options',
+          server.noDelay,
+          server.keepAlive,
+          server.keepAliveInitialDelay,
+        ),
+      ),
+    async client(ctx) {
+      const s = new ctx.net.Socket({ allowHalfOpen: false });
+      ctx.record('setters', s.setNoDelay() === s, s.setKeepAlive(true, 1000) === s);
+      s.connect({ port: ctx.port, host: ctx.host, noDelay: true, keepAlive: true });
+      await once(s, 'connect');
+      ctx.record('after-connect', s.setNoDelay(false) === s, s.allowHalfOpen);
+      s.end();
+      await watch(ctx, s, 'client');
     },
   },
 };
