@@ -4,6 +4,8 @@
 //   { id, run: 'tcp/echo', role: 'server' | 'client', host?, port? }
 // Replies on stdout: { event: 'ready', ip } once usable, then per command
 // { id, event: 'listening', port } (servers) and { id, event: 'finished', log, error? }.
+// A role gets ctx { net, dgram, impl, host, port, listenHost, record, listening }; a new
+// suite of cases (say udp-cases.cjs) is one more entry in `suites` below.
 'use strict';
 const path = require('node:path');
 const readline = require('node:readline');
@@ -30,7 +32,12 @@ function plain(value) {
 
 async function start() {
   if (impl === 'node') {
-    return { net: require('node:net'), ip: '127.0.0.1', listenHost: '127.0.0.1' };
+    return {
+      net: require('node:net'),
+      dgram: require('node:dgram'),
+      ip: '127.0.0.1',
+      listenHost: '127.0.0.1',
+    };
   }
   const zt = require(path.resolve(__dirname, '..', '..', 'dist', 'index.js'));
   const ref = await zt.NodeService.acquire({ storagePath: storage, planet, lab: true });
@@ -38,7 +45,7 @@ async function start() {
   const lease = await ref.node.join(nwid);
   const info = await lease.ready({ timeoutMs: 30000, waitForAuthorization: true });
   const ip = info.addresses.find((a) => a.includes('.')).split('/')[0];
-  return { net: zt.net, ip, listenHost: undefined };
+  return { net: zt.net, dgram: zt.dgram, ip, listenHost: undefined };
 }
 
 (async () => {
@@ -51,6 +58,7 @@ async function start() {
     const log = [];
     const ctx = {
       net: env.net,
+      dgram: env.dgram,
       impl,
       host: cmd.host,
       port: cmd.port,
