@@ -4,6 +4,7 @@
  *   127.0.0.1:8080=10.147.17.2:80   listen on the host, connect over ZeroTier
  *   zt:5432=127.0.0.1:5432           listen on our ZeroTier addresses, connect on the host
  *   zt:10.147.17.5:5432=...          the same on one ZeroTier address only
+ * A listen port 0 picks a free one (Forwarder#ports says which).
  * Both legs have Nagle off, so small messages are not held back, and a half-close or a
  * reset on one leg is passed on to the other.
  */
@@ -27,11 +28,13 @@ export interface ForwardRule {
   targetPort: number;
 }
 
-function hostPort(text: string): { host: string; port: number } | undefined {
+/** IP:port ([IP]:port for IPv6); port 0 (pick one) only where `allowZero`. */
+function hostPort(text: string, allowZero = false): { host: string; port: number } | undefined {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text);
   const host = m?.[1] ?? '';
   const port = Number(m?.[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535 || nodeNet.isIP(host) === 0) {
+  const min = allowZero ? 0 : 1;
+  if (!Number.isInteger(port) || port < min || port > 65535 || nodeNet.isIP(host) === 0) {
     return undefined;
   }
   return { host, port };
@@ -52,16 +55,16 @@ export function parseForwardRule(text: string): ForwardRule {
     fromZeroTier = true;
     const rest = listen.slice(3);
     const port = Number(rest);
-    if (Number.isInteger(port) && port >= 1 && port <= 65535) {
+    if (/^\d+$/.test(rest) && port <= 65535) {
       listenPort = port;
     } else {
-      const l = hostPort(rest);
+      const l = hostPort(rest, true);
       if (l === undefined) throw bad('needs zt:<port> or zt:<IP>:<port> to listen on ZeroTier');
       listenHost = l.host;
       listenPort = l.port;
     }
   } else {
-    const l = hostPort(listen);
+    const l = hostPort(listen, true);
     if (l === undefined) throw bad('needs a listen IP:port on the host, or zt:<port>');
     listenHost = l.host;
     listenPort = l.port;

@@ -21,6 +21,7 @@ legs. Rules (as many as you like):
   127.0.0.1:8080=10.147.17.2:80   listen on the host, connect over ZeroTier
   zt:5432=127.0.0.1:5432           listen on our ZeroTier addresses, connect on the host
   zt:10.147.17.5:5432=127.0.0.1:5432   the same on one ZeroTier address
+A listen port 0 picks a free port (the 'forwarding' line says which).
 
   --storage <dir>   the node's identity lives here (made on first start)
   --planet <file>   a custom planet (default: <dir>/planet if present, else Earth)
@@ -137,7 +138,7 @@ export async function runForward(
     });
     forwarder.ports.forEach((port, i) => {
       const rule = rules[i]?.text ?? '';
-      print('forward', { rule, port }, `forwarding ${rule}`);
+      print('forward', { rule, port }, `forwarding ${rule} (listening on port ${port})`);
     });
     forwarder.on('open', (c: ForwardedConnection) => {
       if (values.verbose) print('open', { ...c }, `${c.rule}: ${c.from} -> ${c.to} open`);
