@@ -313,7 +313,11 @@ module.exports = {
     async client(ctx) {
       const s = ctx.net.createConnection(ctx.port, ctx.host);
       s.setEncoding('utf8');
-      s.once('data', (d) => ctx.record('data-type', typeof d));
+      // Recorded at the end: when the echo arrives relative to the write callbacks is
+      // timing (ours call back once the engine took the bytes, a round trip later).
+      let dataType;
+      s.once('data', (d) => (dataType = typeof d));
+      s.on('end', () => ctx.record('data-type', dataType));
       const done = watch(ctx, s, 'client');
       s.cork();
       s.write('a', () => ctx.record('cb-a'));
