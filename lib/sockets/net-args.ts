@@ -219,10 +219,7 @@ export function resolveTarget(
     }
     const usable = list.filter((a) => isIP(a.address) !== 0 && (a.family === 4 || a.family === 6));
     if (usable.length > 0) {
-      done(
-        null,
-        usable.map((a) => a.address),
-      );
+      done(null, [...new Set(usable.map((a) => a.address))]); // each address tried once
       return;
     }
     const first = list[0];

@@ -512,4 +512,43 @@ module.exports = {
       await watch(ctx, s, 'client');
     },
   },
+  // A lookup giving two addresses: the first refuses, the second answers ('connectionAttempt'
+  // and 'connectionAttemptFailed' on the way); then two that both refuse (AggregateError).
+  'address-failover': {
+    server: (ctx) => echoServer(ctx),
+    async client(ctx) {
+      // An address that refuses at once: another loopback address for node:net, loopback
+      // for ours (not on any network: the stack refuses it).
+      const refusing = ctx.impl === 'node' ? '127.0.0.2' : '127.0.0.1';
+      const refusingToo = ctx.impl === 'node' ? '127.0.0.3' : '127.0.0.2';
+      const label = (a) => (a === refusing ? 'refusing' : a === ctx.host ? 'server' : a);
+      const lookupOf = (addresses) => (host, options, cb) =>
+        cb(
+          null,
+          addresses.map((address) => ({ address, family: 4 })),
+        );
+      const s = ctx.net.createConnection({
+        port: ctx.port,
+        host: 'two.test',
+        lookup: lookupOf([refusing, ctx.host]),
+      });
+      s.on('connectionAttempt', (a, port, family) => ctx.record('attempt', label(a), family));
+      s.on('connectionAttemptFailed', (a, port, family, e) =>
+        ctx.record('attempt-failed', label(a), e),
+      );
+      s.on('connect', () => ctx.record('connect', s.remotePort === ctx.port));
+      const done = watch(ctx, s, 'client');
+      // After 'connect': node:net 20 loses writes made while it tries several addresses.
+      await once(s, 'connect');
+      s.end('second try');
+      await done;
+      const both = ctx.net.createConnection({
+        port: ctx.port,
+        host: 'none.test',
+        lookup: lookupOf([refusing, refusing, refusingToo]), // each address tried once
+      });
+      both.on('error', (e) => ctx.record('both-error', e.name, e.code, e.errors?.length));
+      ctx.record('both-close', await closed(both));
+    },
+  },
 };
