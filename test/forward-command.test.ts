@@ -68,6 +68,7 @@ describe('zerotier-sockets forward', () => {
   let fwdIp: string;
   let toUs: number;
   let toNobody: number;
+  let offNetwork: number;
 
   beforeAll(async () => {
     dir = suiteTempDir('zts-fwdcmd-');
@@ -100,6 +101,7 @@ describe('zerotier-sockets forward', () => {
 
     toUs = await freeTcpPort();
     toNobody = await freeTcpPort();
+    offNetwork = await freeTcpPort();
     fwd = spawnNode(
       [
         '--storage',
@@ -112,6 +114,7 @@ describe('zerotier-sockets forward', () => {
         '--verbose',
         `127.0.0.1:${toUs}=${ourIp}:7001`,
         `127.0.0.1:${toNobody}=${ourIp}:7009`,
+        `127.0.0.1:${offNetwork}=10.250.0.1:80`,
         `zt:7002=127.0.0.1:${hostEchoPort}`,
       ],
       true,
@@ -181,6 +184,15 @@ describe('zerotier-sockets forward', () => {
     await expect
       .poll(() => fwd.stderr, { timeout: 10_000 })
       .toMatch(new RegExp(`${ourIp}:7009 failed: ECONNREFUSED`));
+  });
+
+  it('reports a target no network reaches', async () => {
+    const c = nodeNet.createConnection({ host: '127.0.0.1', port: offNetwork });
+    c.on('error', () => undefined);
+    await once(c, 'close');
+    await expect
+      .poll(() => fwd.stderr, { timeout: 10_000 })
+      .toMatch(/10\.250\.0\.1:80 failed: EHOSTUNREACH/);
   });
 
   it('fails clearly when a port is in use', async () => {
