@@ -144,7 +144,7 @@ export function checkConnectOptions(options: SocketConnectOptions): number {
     if (typeof localPort !== 'number') {
       throw invalidArgType('options.localPort', 'of type number', localPort);
     }
-    throw notSupported('Choosing the local port (options.localPort)');
+    validatePort(localPort, 'options.localPort');
   }
   const port = validateConnectPort(options.port);
   const { lookup } = options;

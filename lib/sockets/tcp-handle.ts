@@ -18,9 +18,10 @@ export class TcpHandle {
     address: string,
     port: number,
     timeoutMs: number,
+    localPort = 0,
   ): TcpHandle {
     const handle = new TcpHandle(channel, channel.allocate(owner));
-    channel.native.tcpConnect(handle.id, address, port, timeoutMs);
+    channel.native.tcpConnect(handle.id, address, port, timeoutMs, localPort);
     return handle;
   }
 

@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 
-import { fromLwip, LwipErr } from '../errors.js';
+import { fromLwip, LwipErr, systemError } from '../errors.js';
 import type { NativeEndpoint, NativeSocketEvent } from '../native.js';
 import type { ZeroTierNode } from '../node.js';
 import { invalidArgType, outOfRange } from '../validate.js';
@@ -41,6 +41,7 @@ interface ConnectTarget {
   addresses: string[];
   port: number;
   timeoutMs: number;
+  localPort: number;
   errors: Error[];
 }
 
@@ -151,7 +152,10 @@ export class Socket extends Duplex implements SocketOwner {
       },
       (err, addresses) => {
         if (err) this.destroy(err);
-        else this.#attempt({ channel, addresses, port, timeoutMs, errors: [] });
+        else {
+          const localPort = options.localPort ?? 0;
+          this.#attempt({ channel, addresses, port, timeoutMs, localPort, errors: [] });
+        }
       },
     );
     return this;
@@ -174,7 +178,14 @@ export class Socket extends Duplex implements SocketOwner {
     this.emit('connectionAttempt', address, target.port, isIP(address));
     this.#target = { ...target, address, addresses: rest };
     this.#setHandle(
-      TcpHandle.connect(target.channel, this, address, target.port, target.timeoutMs),
+      TcpHandle.connect(
+        target.channel,
+        this,
+        address,
+        target.port,
+        target.timeoutMs,
+        target.localPort,
+      ),
     );
   }
 
@@ -378,11 +389,16 @@ export class Socket extends Duplex implements SocketOwner {
     if (e.err !== undefined && e.err !== LwipErr.OK) {
       this.#handle?.release();
       this.#setHandle(undefined);
-      const error = fromLwip(e.err, {
-        syscall: 'connect',
-        address: target.address,
-        port: target.port,
-      });
+      // A local port in use: Node binds (libuv sets SO_REUSEADDR), then connect fails
+      // with EADDRNOTAVAIL when that address and port pair is taken; lwIP refuses at bind.
+      const error =
+        e.err === LwipErr.USE
+          ? systemError('EADDRNOTAVAIL', {
+              syscall: 'connect',
+              address: target.address,
+              port: target.port,
+            })
+          : fromLwip(e.err, { syscall: 'connect', address: target.address, port: target.port });
       this.emit(
         'connectionAttemptFailed',
         target.address,

@@ -551,4 +551,23 @@ module.exports = {
       ctx.record('both-close', await closed(both));
     },
   },
+  // localPort: the server sees it as the remote port; a second socket on it is EADDRINUSE.
+  'local-port': {
+    server: (ctx) =>
+      serve(ctx, {}, (s) => {
+        ctx.record('server:remote-port-is-local', s.remotePort === 47123);
+        s.on('end', () => s.end());
+        watch(ctx, s, 'server');
+      }),
+    async client(ctx) {
+      const s = ctx.net.createConnection({ port: ctx.port, host: ctx.host, localPort: 47123 });
+      await once(s, 'connect');
+      ctx.record('local-port', s.localPort);
+      const again = ctx.net.createConnection({ port: ctx.port, host: ctx.host, localPort: 47123 });
+      again.on('error', (e) => ctx.record('again-error', e, e.port === ctx.port));
+      ctx.record('again-close', await closed(again));
+      s.end();
+      await watch(ctx, s, 'client');
+    },
+  },
 };
