@@ -1,4 +1,4 @@
-// node:net conformance: every case in tcp-cases.cjs runs on node:net over loopback and on
+// node:net conformance: every case in tcp-cases.cjs and tcp-failure-cases.cjs runs on node:net over loopback and on
 // our net over a lab network (two processes each); both must record the same events,
 // arguments, error codes and bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { suiteTempDir } from '../helpers/tmp.js';
 import { ConformanceEnv } from './harness.js';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const cases = Object.keys(require('./tcp-cases.cjs') as Record<string, unknown>);
+/* eslint-disable @typescript-eslint/no-require-imports */
+const cases = [
+  ...Object.keys(require('./tcp-cases.cjs') as Record<string, unknown>),
+  ...Object.keys(require('./tcp-failure-cases.cjs') as Record<string, unknown>),
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 describe('net conformance (node:net on loopback vs ours on a lab network)', () => {
   let env: ConformanceEnv;

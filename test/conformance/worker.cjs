@@ -14,7 +14,7 @@ const [impl, planet, storage, nwid] = process.argv.slice(2);
 const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const suites = {
-  tcp: require('./tcp-cases.cjs'),
+  tcp: { ...require('./tcp-cases.cjs'), ...require('./tcp-failure-cases.cjs') },
 };
 
 /** Events as plain data: errors by code and syscall, bytes as text. */
