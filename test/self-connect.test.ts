@@ -92,6 +92,27 @@ describe('a process talking to its own addresses', () => {
     }
   });
 
+  it('delivers every byte of a write whose callback ran before the socket was destroyed', async () => {
+    // The callback runs once the engine holds the bytes (as Node's once the kernel does):
+    // a destroy() then still sends them before the FIN, as the kernel would.
+    const data = randomBytes(6 * 1024 * 1024);
+    let received = 0;
+    const done = new Promise<number>((resolve) => {
+      const server = net.createServer((s) => {
+        s.on('data', (d: Buffer) => (received += d.length));
+        s.on('end', () => {
+          server.close();
+          resolve(received);
+        });
+      });
+      server.listen(7203);
+    });
+    const c = net.createConnection({ host: ip4, port: 7203 }, () => {
+      c.write(data, () => c.destroy());
+    });
+    expect(await done).toBe(data.length);
+  });
+
   it('is refused on its own address where nothing listens', async () => {
     await expect(connect({ host: ip4, port: 7299, timeoutMs: 5000 })).rejects.toMatchObject({
       code: 'ECONNREFUSED',

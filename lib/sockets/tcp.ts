@@ -36,6 +36,15 @@ const kAccepted = Symbol('zerotier-sockets.accepted');
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
+/**
+ * Unconfirmed bytes a socket may have with the engine before write callbacks wait. The
+ * engine reports taken bytes in steps of at most its own report size (socket-bridge.cpp,
+ * 256 KiB), which must stay below this.
+ */
+const MAX_IN_FLIGHT = 4 * 1024 * 1024;
+/** Received bytes the app took before the engine is told (below: they add up first). */
+const CONSUME_BATCH = 64 * 1024;
+
 /** Where a connect is going: addresses still to try and the errors of those tried. */
 interface ConnectTarget {
   channel: SocketChannel;
@@ -55,7 +64,12 @@ export class Socket extends Duplex implements SocketOwner {
   #local: NativeEndpoint | undefined;
   #remote: NativeEndpoint | undefined;
   #unconsumed = 0;
-  #pendingWrite: { left: number; cb: (err?: Error | null) => void } | undefined;
+  /** A write's callback held until the engine has taken enough (see MAX_IN_FLIGHT). */
+  #pendingWrite: { cb: (err?: Error | null) => void } | undefined;
+  /** Bytes handed to the engine that it has not yet reported taken ('wrote'). */
+  #inFlight = 0;
+  /** push() said stop: the next _read reopens the window for everything held. */
+  #backpressured = false;
   #bytesRead = 0;
   #bytesWritten = 0;
   readonly #idle = new IdleTimer(() => this.emit('timeout'));
@@ -361,7 +375,8 @@ export class Socket extends Duplex implements SocketOwner {
         this.#idle.touch();
         this.#bytesRead += e.data.length;
         this.#unconsumed += e.data.length;
-        if (this.push(e.data)) this.#consume();
+        if (this.push(e.data)) this.#consume(false);
+        else this.#backpressured = true;
         break;
       case 'end':
         this.#idle.touch();
@@ -430,26 +445,31 @@ export class Socket extends Duplex implements SocketOwner {
   }
 
   #onWrote(n: number): void {
+    this.#inFlight = Math.max(0, this.#inFlight - n);
     const head = this.#pendingWrite;
-    if (head === undefined) return;
-    head.left -= n;
-    if (head.left <= 0) {
-      this.#pendingWrite = undefined;
-      head.cb();
-    }
+    if (head === undefined || this.#inFlight > MAX_IN_FLIGHT) return;
+    this.#pendingWrite = undefined;
+    head.cb();
   }
 
-  #consume(): void {
-    if (this.#unconsumed > 0 && this.#handle) {
-      this.#handle.consumed(this.#unconsumed);
-      this.#unconsumed = 0;
-    }
+  /**
+   * Gives the engine back receive window for what the app took. Small amounts wait until
+   * they add up (each report is a trip to the engine thread, and a few KiB of a 2 MiB
+   * window hold nobody up); after backpressure everything goes at once.
+   */
+  #consume(force: boolean): void {
+    if (this.#unconsumed === 0 || !this.#handle) return;
+    if (!force && this.#unconsumed < CONSUME_BATCH) return;
+    this.#handle.consumed(this.#unconsumed);
+    this.#unconsumed = 0;
   }
 
   // --- Duplex ---
 
   override _read(): void {
-    this.#consume();
+    const force = this.#backpressured;
+    this.#backpressured = false;
+    this.#consume(force);
   }
 
   #send(chunks: Buffer[], cb: (err?: Error | null) => void): void {
@@ -476,10 +496,14 @@ export class Socket extends Duplex implements SocketOwner {
       return;
     }
     this.#bytesWritten += total;
-    this.#pendingWrite = { left: total, cb };
+    this.#inFlight += total;
     // One engine write for corked chunks, as writev is one system call in Node: the engine
     // takes them together, before any answer to the first can arrive.
     handle.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+    // Done, as far as the app is concerned, once the engine holds it, as Node's is once the
+    // kernel does; past MAX_IN_FLIGHT unconfirmed bytes the callback waits for the engine.
+    if (this.#inFlight <= MAX_IN_FLIGHT) process.nextTick(cb);
+    else this.#pendingWrite = { cb };
   }
 
   override _write(

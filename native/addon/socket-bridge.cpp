@@ -69,7 +69,7 @@ void SocketBridge::listen(uint32_t id, const tap::IpEndpoint& local) {
   reportOpened(T::kListening, id, err, h);
 }
 
-void SocketBridge::pushPending(uint32_t id, Entry& e) {
+void SocketBridge::pushPending(uint32_t id, Entry& e, bool draining) {
   uint64_t taken = 0;
   while (!e.pending.empty()) {
     auto& front = e.pending.front();
@@ -88,31 +88,56 @@ void SocketBridge::pushPending(uint32_t id, Entry& e) {
     e.pending.pop_front();
     e.pendingOffset = 0;
   }
-  if (taken > 0) {
+  e.unreported += taken;
+  if (e.unreported > 0 && (draining || !e.pending.empty() || e.unreported >= kReportBytes)) {
     SocketEvent ev{T::kWrote};
     ev.id = id;
-    ev.value = taken;
+    ev.value = e.unreported;
+    e.unreported = 0;
     emit_(std::move(ev));
   }
+  if (e.pending.empty()) afterDrained(id, e);
 }
 
 void SocketBridge::write(uint32_t id, std::vector<uint8_t>&& data) {
   auto it = byId_.find(id);
   if (it == byId_.end()) return;
   it->second.pending.push_back(std::move(data));
-  if (it->second.pending.size() == 1) pushPending(id, it->second);
+  if (it->second.pending.size() == 1) pushPending(id, it->second, false);
 }
 
+// JS may end or close a socket whose earlier writes still wait here (their callbacks ran
+// once the engine held them, as Node's run once the kernel does): those bytes go first, as
+// the kernel sends what it holds before the FIN.
 void SocketBridge::shutdown(uint32_t id) {
   auto it = byId_.find(id);
-  if (it != byId_.end()) table_->shutdownWrite(it->second.handle);
+  if (it == byId_.end()) return;
+  if (it->second.pending.empty())
+    table_->shutdownWrite(it->second.handle);
+  else
+    it->second.shutdownWhenDrained = true;
 }
 
 void SocketBridge::close(uint32_t id) {
   auto it = byId_.find(id);
   if (it == byId_.end()) return;
+  if (!it->second.pending.empty()) {
+    it->second.closeWhenDrained = true;  // JS let go: only the table's events reach it now
+    return;
+  }
   table_->close(it->second.handle);
   forget(id);
+}
+
+void SocketBridge::afterDrained(uint32_t id, Entry& e) {
+  if (e.shutdownWhenDrained) {
+    e.shutdownWhenDrained = false;
+    table_->shutdownWrite(e.handle);
+  }
+  if (e.closeWhenDrained) {
+    table_->close(e.handle);
+    forget(id);  // last: `e` is gone after this
+  }
 }
 
 void SocketBridge::abort(uint32_t id) {
@@ -160,7 +185,7 @@ void SocketBridge::onConnect(tap::SocketHandle h, int err) {
     table_->remoteAddress(h, &e.remote);
     emit_(std::move(e));
     auto it = byId_.find(id);
-    if (it != byId_.end() && !it->second.pending.empty()) pushPending(id, it->second);
+    if (it != byId_.end() && !it->second.pending.empty()) pushPending(id, it->second, false);
     return;
   }
   forget(id);  // a failed connect leaves no handle behind
@@ -222,7 +247,7 @@ void SocketBridge::onEnd(tap::SocketHandle h) {
 void SocketBridge::onWritable(tap::SocketHandle h) {
   const uint32_t id = idOf(h);
   auto it = byId_.find(id);
-  if (it != byId_.end()) pushPending(id, it->second);
+  if (it != byId_.end()) pushPending(id, it->second, true);
 }
 
 void SocketBridge::onClose(tap::SocketHandle h, int err) {

@@ -83,14 +83,25 @@ class SocketBridge : public tap::SocketEvents {
     size_t pendingOffset = 0;
     // Received during this batch, not yet given to JS.
     std::vector<uint8_t> received;
+    // Taken by the table, not yet reported to JS ('wrote').
+    uint64_t unreported = 0;
+    // JS ended or closed the socket while bytes were pending: done once they are taken.
+    bool shutdownWhenDrained = false;
+    bool closeWhenDrained = false;
   };
   uint32_t idOf(tap::SocketHandle h) const;
   void track(uint32_t id, tap::SocketHandle h);
   // Tracks a listener or UDP socket that opened, and tells JS the outcome.
   void reportOpened(SocketEvent::Type type, uint32_t id, int err, tap::SocketHandle h);
   void forget(uint32_t id);
-  // Hands pending bytes to the table; reports what it took.
-  void pushPending(uint32_t id, Entry& e);
+  // Hands pending bytes to the table. What it took is reported to JS ('wrote') while the
+  // socket is backed up (bytes still pending, or `draining` them after backpressure) or
+  // once kReportBytes add up: JS lets write callbacks run ahead of these reports up to a
+  // limit above kReportBytes (lib/sockets/tcp.ts), so small writes cost no report each.
+  void pushPending(uint32_t id, Entry& e, bool draining);
+  static constexpr uint64_t kReportBytes = 256 * 1024;
+  // The end or close JS asked for while bytes were pending; may forget the entry.
+  void afterDrained(uint32_t id, Entry& e);
   void emitSimple(SocketEvent::Type type, uint32_t id, int err = 0);
   // Emits what the socket received so far (before its 'end' or 'close').
   void emitReceived(uint32_t id, Entry& e);
