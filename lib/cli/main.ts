@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `zerotier-sockets` command: dispatches to its subcommands. */
+import { runBenchCommand } from './bench.js';
 import { runIdtool, idtoolUsage } from './idtool.js';
 import { runInspect } from './inspect.js';
 import { CliError, processIo, type CliIo } from './io.js';
@@ -18,6 +19,8 @@ Commands:
   planet make|show      make a custom planet (roots), or show one
   lab up|down|status|network|member
                         a private network on this machine: root + controller
+  bench [--runs N] [--quick] [--only <names>] [--json]
+                        TCP/UDP over ZeroTier against node:net, on this machine
 
 ${idtoolUsage}`;
 
@@ -35,6 +38,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await runPlanet(rest, io);
       case 'lab':
         return await runLabCommand(rest, io);
+      case 'bench':
+        return await runBenchCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':
