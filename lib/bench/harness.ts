@@ -115,7 +115,7 @@ const byTransport = <T>(): ByTransport<T> => ({ zerotier: [], net: [] });
 function deadlines(sizes: BenchSizes) {
   return {
     // 10 s plus the transfer at 2 MB/s.
-    transferMs: 10_000 + sizes.transferBytes / 2000,
+    transferMs: 10_000 + Math.round(sizes.transferBytes / 2000),
     rttMs: 10_000 + sizes.rttRounds * 30,
     udpMs: 10_000 + sizes.udpRounds * 30,
     startMs: 30_000,
@@ -170,10 +170,13 @@ export async function runBench(options: BenchOptions): Promise<BenchSamples> {
     failures: [],
   };
   const res = new Resources(mkdtempSync(path.join(os.tmpdir(), 'zts-bench-')));
-  const interrupted = () => {
-    void res.close().finally(() => process.exit(130));
+  // The lab runs detached (it outlives its starter by design): an interrupted bench must
+  // stop it, and its workers, itself.
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const interrupted = (signal: NodeJS.Signals) => {
+    void res.close().finally(() => process.exit(128 + os.constants.signals[signal]));
   };
-  process.once('SIGINT', interrupted);
+  for (const signal of signals) process.once(signal, interrupted);
   try {
     say('starting a lab (root + controller) on loopback');
     res.lab = await startLab({ dir: path.join(res.dir, 'lab'), port: await freeLoopbackPort() });
@@ -383,7 +386,7 @@ export async function runBench(options: BenchOptions): Promise<BenchSamples> {
       }
     }
   } finally {
-    process.off('SIGINT', interrupted);
+    for (const signal of signals) process.off(signal, interrupted);
     samples.machine.loadAverage.end = os.loadavg();
     say('stopping the workers and the lab');
     await res.close();
