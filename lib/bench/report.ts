@@ -2,7 +2,7 @@
  * The run's samples as figures: one JSON object (medians, ratios, spreads, the machine)
  * and a table for people. Both come from the same object, so they never disagree.
  */
-import type { BenchSamples, Failure, FigureName, MachineInfo } from './harness.js';
+import type { BenchSamples, Failure, FigureName, MachineInfo } from './figures.js';
 import type { ConnectionsResult, TransferResult } from './protocol.js';
 import { median, ratio, round, roundFigure, spreadOf, type Spread } from './stats.js';
 

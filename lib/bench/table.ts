@@ -1,5 +1,5 @@
 /** The report as a table for people (the JSON carries the same figures, and more). */
-import type { FigureName } from './harness.js';
+import type { FigureName } from './figures.js';
 import type { BenchReport, ConnectionFigures } from './report.js';
 import type { Spread } from './stats.js';
 
