@@ -35,26 +35,73 @@ export function benchTimeout(what: string, ms: number): Error {
   return Object.assign(new Error(`${what}: no result in ${ms} ms`), { code: 'ETIMEDOUT' });
 }
 
-/** Runs `work`, failing with ETIMEDOUT after `ms` (then `cleanup` releases what it holds). */
+/**
+ * What a measurement holds (sockets), released once: when it ends, or at its deadline.
+ * Past the deadline, a socket that opens late is closed at once and loops stop, so that
+ * a late measurement never runs on beside the next one.
+ */
+export class Held {
+  #expired: Error | undefined;
+  readonly #releases: Array<() => void> = [];
+
+  /** Registers `thing` for release; throws (releasing it) if the deadline has passed. */
+  hold<T>(thing: T, release: (thing: T) => void): T {
+    if (this.#expired !== undefined) {
+      release(thing);
+      throw this.#expired;
+    }
+    this.#releases.push(() => release(thing));
+    return thing;
+  }
+
+  /** Throws once the deadline has passed (checked by loops between rounds). */
+  check(): void {
+    if (this.#expired !== undefined) throw this.#expired;
+  }
+
+  /** @internal */
+  expire(error: Error): void {
+    this.#expired = error;
+    this.releaseAll();
+  }
+
+  /** @internal */
+  releaseAll(): void {
+    for (const release of this.#releases.splice(0)) {
+      try {
+        release();
+      } catch {
+        // Already closed: nothing left to release.
+      }
+    }
+  }
+}
+
+/** Runs `work`, failing with ETIMEDOUT after `ms`; what it held is released either way. */
 export async function withDeadline<T>(
   what: string,
   ms: number,
-  work: Promise<T>,
-  cleanup: () => void,
+  work: (held: Held) => Promise<T>,
 ): Promise<T> {
+  const held = new Held();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(benchTimeout(what, ms)), ms);
+    timer = setTimeout(() => {
+      const e = benchTimeout(what, ms);
+      held.expire(e);
+      reject(e);
+    }, ms);
   });
   try {
-    return await Promise.race([work, expired]);
-  } catch (e) {
-    cleanup();
-    throw e;
+    return await Promise.race([work(held), expired]);
   } finally {
     clearTimeout(timer);
+    held.releaseAll();
   }
 }
+
+const destroy = (s: StreamSocket) => s.destroy();
+const close = (s: DatagramSocket) => s.close();
 
 /** Writes `data` in chunks, each after the previous one was taken (backpressure). */
 async function writeAll(socket: StreamSocket, data: Buffer): Promise<void> {
@@ -99,9 +146,8 @@ export async function oneWay(
   digest: Buffer,
   timeoutMs: number,
 ): Promise<TransferResult> {
-  let socket: StreamSocket | undefined;
-  const work = async () => {
-    socket = await t.connect(target.host, target.sinkPort, timeoutMs);
+  return withDeadline('one-way transfer', timeoutMs, async (held) => {
+    const socket = held.hold(await t.connect(target.host, target.sinkPort, timeoutMs), destroy);
     const header = Buffer.alloc(SINK_HEADER);
     header.writeBigUInt64BE(BigInt(data.length));
     digest.copy(header, 8);
@@ -120,12 +166,7 @@ export async function oneWay(
     const sha256Ok =
       reply[0] === RECEIVED_MARK && reply[1] === 1 && reply.subarray(2, SINK_REPLY).equals(digest);
     return { bytes: data.length, seconds, mbps: data.length / seconds / 1e6, sha256Ok };
-  };
-  try {
-    return await withDeadline('one-way transfer', timeoutMs, work(), () => socket?.destroy());
-  } finally {
-    socket?.destroy();
-  }
+  });
 }
 
 /**
@@ -139,9 +180,8 @@ export async function duplex(
   digest: Buffer,
   timeoutMs: number,
 ): Promise<TransferResult> {
-  let socket: StreamSocket | undefined;
-  const work = async () => {
-    socket = await t.connect(target.host, target.echoPort, timeoutMs);
+  return withDeadline('duplex transfer', timeoutMs, async (held) => {
+    const socket = held.hold(await t.connect(target.host, target.echoPort, timeoutMs), destroy);
     const chunks: Buffer[] = [];
     let received = 0;
     const echoed = readUntil(socket, (chunk) => {
@@ -156,12 +196,7 @@ export async function duplex(
     for (const c of chunks) hash.update(c);
     const sha256Ok = received === data.length && hash.digest().equals(digest);
     return { bytes: 2 * data.length, seconds, mbps: (2 * data.length) / seconds / 1e6, sha256Ok };
-  };
-  try {
-    return await withDeadline('duplex transfer', timeoutMs, work(), () => socket?.destroy());
-  } finally {
-    socket?.destroy();
-  }
+  });
 }
 
 /** 64-byte TCP round trips with noDelay, one at a time, after a few unmeasured ones. */
@@ -171,14 +206,13 @@ export async function tcpRoundTrips(
   rounds: number,
   timeoutMs: number,
 ): Promise<RoundTripResult> {
-  let socket: StreamSocket | undefined;
-  const work = async () => {
-    const s = await t.connect(target.host, target.echoPort, timeoutMs);
-    socket = s;
+  return withDeadline('TCP round trips', timeoutMs, async (held) => {
+    const s = held.hold(await t.connect(target.host, target.echoPort, timeoutMs), destroy);
     s.setNoDelay(true);
     const message = Buffer.alloc(SMALL, 0x5a);
     const times: number[] = [];
     for (let i = 0; i < WARMUP_ROUNDS + rounds; i++) {
+      held.check();
       let got = 0;
       const back = readUntil(s, (chunk) => (got += chunk.length) >= SMALL);
       const t0 = performance.now();
@@ -187,12 +221,7 @@ export async function tcpRoundTrips(
       if (i >= WARMUP_ROUNDS) times.push((performance.now() - t0) * 1000);
     }
     return { rounds, medianUs: median(times), p99Us: quantile(times, 0.99), lost: 0 };
-  };
-  try {
-    return await withDeadline('TCP round trips', timeoutMs, work(), () => socket?.destroy());
-  } finally {
-    socket?.destroy();
-  }
+  });
 }
 
 /** 64-byte datagram round trips; one that gets no answer in a second counts as lost. */
@@ -202,15 +231,14 @@ export async function udpRoundTrips(
   rounds: number,
   timeoutMs: number,
 ): Promise<RoundTripResult> {
-  let socket: DatagramSocket | undefined;
-  const work = async () => {
+  return withDeadline('UDP round trips', timeoutMs, async (held) => {
     const bound = await t.bindUdp(target.host === '127.0.0.1' ? '127.0.0.1' : '', 0);
-    const s = bound.socket;
-    socket = s;
+    const s = held.hold(bound.socket, close);
     const message = Buffer.alloc(SMALL, 0x5a);
     const times: number[] = [];
     let lost = 0;
     for (let seq = 0; seq < WARMUP_ROUNDS + rounds; seq++) {
+      held.check();
       message.writeUInt32BE(seq);
       const answered = new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => (s.off('message', onMessage), resolve(false)), 1000);
@@ -232,12 +260,7 @@ export async function udpRoundTrips(
     }
     if (times.length === 0) throw new Error(`no datagram of ${rounds} was answered`);
     return { rounds, medianUs: median(times), p99Us: quantile(times, 0.99), lost };
-  };
-  try {
-    return await withDeadline('UDP round trips', timeoutMs, work(), () => socket?.close());
-  } finally {
-    socket?.close();
-  }
+  });
 }
 
 /** How long the open connections get to echo their one byte each. */

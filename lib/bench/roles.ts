@@ -195,12 +195,7 @@ export async function runWorker(bareRss: number): Promise<void> {
   if (config.role === 'server') return runServer(config);
   if (config.role === 'client') return runClient(config);
   // Past its deadline the worker reports a failure (worker.ts) and exits.
-  const result = await withDeadline(
-    config.role,
-    config.timeoutMs,
-    oneShot(config, bareRss),
-    () => undefined,
-  );
+  const result = await withDeadline(config.role, config.timeoutMs, () => oneShot(config, bareRss));
   send({ type: 'result', result });
   process.disconnect?.();
 }
