@@ -332,7 +332,9 @@ class BenchRun {
           },
           timeoutMs,
         ),
-      (r) => `+${r.rssAddedMB.toFixed(1)} MB RSS, ${r.cpuPercent.toFixed(2)}% CPU`,
+      (r) =>
+        `+${r.rssAddedMB.toFixed(1)} MB RSS (${(r.loadedRssMB - r.bareRssMB).toFixed(1)} ` +
+        `loading the package), ${r.cpuPercent.toFixed(2)}% CPU`,
     );
     if (r) this.samples.idle.push(r);
   }

@@ -90,6 +90,8 @@ export interface ConnectionsResult {
 
 export interface IdleResult {
   bareRssMB: number;
+  /** With the package and its addon loaded, before the node starts. */
+  loadedRssMB: number;
   joinedRssMB: number;
   /** RSS (MiB) a joined, idle node adds to a bare Node process. */
   rssAddedMB: number;

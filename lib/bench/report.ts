@@ -29,7 +29,8 @@ export interface BenchReport {
   /** The same byte, counted from the start of the process (Node's own start included). */
   startToFirstByteFromExecMs: Figure;
   connections: ConnectionFigures & { net: ConnectionFigures };
-  idle: { rssAddedMB: Figure; cpuPercent: Figure; seconds: Figure };
+  /** rssAddedMB: what a joined node adds; loadingMB: the part of it loading the package takes. */
+  idle: { rssAddedMB: Figure; loadingMB: Figure; cpuPercent: Figure; seconds: Figure };
   spread: {
     throughputMBps: PairSpread;
     duplexMBps: PairSpread;
@@ -154,6 +155,7 @@ export function buildReport(s: BenchSamples): BenchReport {
     },
     idle: {
       rssAddedMB: med(s.idle.map((r) => r.rssAddedMB)),
+      loadingMB: med(s.idle.map((r) => r.loadedRssMB - r.bareRssMB)),
       cpuPercent: med(s.idle.map((r) => r.cpuPercent)),
       seconds: med(s.idle.map((r) => r.seconds)),
     },

@@ -151,6 +151,9 @@ async function idle(
   config: Extract<WorkerConfig, { role: 'idle' }>,
   bareRss: number,
 ): Promise<IdleResult> {
+  // The package is loaded (this module imports it) but no node runs yet.
+  (globalThis as { gc?: () => void }).gc?.();
+  const loadedRss = process.memoryUsage.rss();
   const { leave } = await joinLab(config.lab);
   await new Promise((r) => setTimeout(r, config.settleMs));
   (globalThis as { gc?: () => void }).gc?.();
@@ -163,6 +166,7 @@ async function idle(
   await leave();
   return {
     bareRssMB: bareRss / MiB,
+    loadedRssMB: loadedRss / MiB,
     joinedRssMB: joinedRss / MiB,
     rssAddedMB: (joinedRss - bareRss) / MiB,
     cpuPercent: ((cpu.user + cpu.system) / wallUs) * 100,

@@ -90,7 +90,9 @@ export function formatTable(r: BenchReport): string {
       `idle joined node, ${r.sizes.idleSeconds} s`,
       f.rssAddedMB === null
         ? 'failed'
-        : `+${f.rssAddedMB} MB RSS, ${f.cpuPercent}% CPU` + range(r.spread.idleCpuPercent),
+        : `+${f.rssAddedMB} MB RSS (${f.loadingMB} loading the package), ` +
+          `${f.cpuPercent}% CPU` +
+          range(r.spread.idleCpuPercent),
       '',
       '',
     ]);
