@@ -27,6 +27,7 @@ export {
 } from './node.js';
 export {
   NetworkLease,
+  type NetworkDns,
   type NetworkInfo,
   type NetworkStatus,
   type NetworkRoute,
@@ -60,3 +61,6 @@ export {
   type StartLabOptions,
 } from './lab/client.js';
 export { runningLab, type LabInfo } from './lab/files.js';
+export { lookup, type LookupOptions } from './dns/lookup.js';
+export { NetworkNames, type ResolvedAddress } from './dns/network-lookup.js';
+export { type DnsError, type DnsErrorCode } from './dns/resolver.js';

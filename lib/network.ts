@@ -17,6 +17,14 @@ export interface NetworkRoute {
   via: string | null;
 }
 
+/** A network's DNS setting, as its controller pushes it (stock: `dns` of the network). */
+export interface NetworkDns {
+  /** The search domain: names under it are asked of `servers`. */
+  domain: string;
+  /** Up to four server IPs on the network. */
+  servers: string[];
+}
+
 export interface NetworkInfo {
   /** 16 hex digits. */
   id: string;
@@ -30,6 +38,8 @@ export interface NetworkInfo {
   /** Assigned addresses, "ip/bits". */
   addresses: string[];
   routes: NetworkRoute[];
+  /** The DNS setting, when the controller sends one. */
+  dns?: NetworkDns;
 }
 
 /** What a NetworkLease needs from the node. @internal */
@@ -37,6 +47,7 @@ export interface NetworkHost {
   nativeJoin(id: string, cached?: Uint8Array): void;
   nativeLeave(id: string): void;
   networkInfos(): Promise<NetworkInfo[]>;
+  dnsOf(id: string): NetworkDns | undefined;
   readonly storagePath: string | undefined;
   on(
     event: 'network-status',
@@ -105,6 +116,15 @@ export class NetworkLease implements Disposable, AsyncDisposable {
 
   get released(): boolean {
     return this.#released;
+  }
+
+  /**
+   * The network's DNS setting (search domain and servers) from its latest config, or
+   * undefined when the controller sends none. Names under the domain resolve through
+   * `lookup` and the sockets.
+   */
+  get dns(): NetworkDns | undefined {
+    return this.host.dnsOf(this.id);
   }
 
   /** The network as the node has it now. */

@@ -9,6 +9,7 @@ import { networkInterfaces } from 'node:os';
 
 import { Identity } from './identity.js';
 import { addon, type NativeNode, type NativeNodeEvent, type NativeSocketEvent } from './native.js';
+import { NetworkNames } from './dns/network-lookup.js';
 import { SocketChannel } from './sockets/channel.js';
 import {
   NetworkLease,
@@ -16,6 +17,7 @@ import {
   readCachedConfig,
   removeCachedConfig,
   writeCachedConfig,
+  type NetworkDns,
   type NetworkHost,
   type NetworkInfo,
   type NetworkStatus,
@@ -139,8 +141,12 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
     { resolve: (r: EchoResult | null) => void; timer: NodeJS.Timeout }
   >();
 
+  readonly #dns = new Map<string, NetworkDns>();
+
   /** @internal: where this node's sockets are registered. */
   readonly sockets: SocketChannel;
+  /** Names on this node's networks, through their DNS servers (see `lookup`). */
+  readonly names: NetworkNames;
 
   constructor(identity: Identity, native: NativeNode, storagePath?: string) {
     super();
@@ -148,6 +154,13 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
     this.#native = native;
     this.storagePath = storagePath;
     this.sockets = new SocketChannel(native);
+    this.names = new NetworkNames(this);
+    // Sockets given a host name resolve it here (IPv4 first).
+    this.sockets.resolveHost = async (host, family) => {
+      const [first] = await this.names.resolve(host, family);
+      if (first === undefined) throw new Error(`${host}: no address`); // resolve() never does this
+      return first;
+    };
   }
 
   /**
@@ -210,7 +223,15 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   /** @internal */
   async networkInfos(): Promise<NetworkInfo[]> {
     if (this.#closed) return [];
-    return JSON.parse(await this.#native.query('networks')) as NetworkInfo[];
+    const infos = JSON.parse(await this.#native.query('networks')) as NetworkInfo[];
+    this.#dns.clear();
+    for (const info of infos) if (info.dns !== undefined) this.#dns.set(info.id, info.dns);
+    return infos;
+  }
+
+  /** @internal: the DNS setting of a joined network, as of its latest config. */
+  dnsOf(id: string): NetworkDns | undefined {
+    return this.#dns.get(id);
   }
 
   /** This node's ZeroTier address (10 hex digits). */
@@ -361,6 +382,8 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
             // Best effort: a failed cache write costs only a slower rejoin after a restart.
             writeCachedConfig(this.storagePath, e.network, e.data).catch(() => undefined);
           }
+          // Keeps lease.dns current without waiting for anyone to ask.
+          this.networkInfos().catch(() => undefined);
           this.emit('network-config', { network: e.network });
           break;
         case 'network-left':

@@ -59,6 +59,13 @@ export function validateString(value: unknown, name: string): asserts value is s
   if (typeof value !== 'string') throw invalidArgType(name, 'of type string', value);
 }
 
+export function validateFunction(
+  value: unknown,
+  name: string,
+): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value);
+}
+
 /** Accepts Buffers, typed arrays and DataViews, returning a Uint8Array view without copying. */
 export function toBytes(value: unknown, name: string): Uint8Array {
   if (value instanceof Uint8Array) return value;

@@ -43,6 +43,11 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'zts-prebuild-'));
 try {
   for (const i of inputs) cpSync(path.join(root, i), path.join(scratch, i), { recursive: true });
   symlinkSync(path.join(root, 'node_modules'), path.join(scratch, 'node_modules'));
+  // The same prepared lwIP/libsodium/liblz4 as the cmake-js build (scripts/third-party.js).
+  execFileSync(process.execPath, [path.join(root, 'scripts', 'third-party.js')], {
+    stdio: 'inherit',
+  });
+  symlinkSync(path.join(root, 'build-deps'), path.join(scratch, 'build-deps'));
   // prebuildify runs node-gyp from PATH: use the project's own.
   const env = {
     ...process.env,

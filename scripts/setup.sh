@@ -11,10 +11,12 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Build tools and the libraries the addon links, plus what the test suite drives (clang
-# and its runtime libraries build the libFuzzer targets).
-packages=(g++ make python3 cmake pkg-config curl liblwip-dev libsodium-dev liblz4-dev libgtest-dev clang-format
-  clang libclang-rt-14-dev)
+# Build tools, what scripts/third-party.js needs to fetch and prepare Debian's sources of
+# lwIP, libsodium and liblz4 (dpkg-dev for apt-get source; autotools for libsodium), and
+# what the test suite drives (clang and its runtime libraries build the libFuzzer targets;
+# dig checks the lab's DNS server).
+packages=(g++ make python3 cmake pkg-config curl dpkg-dev autoconf automake libtool libgtest-dev
+  clang-format clang libclang-rt-14-dev bind9-dnsutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,6 +42,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 
+echo "setup: lwIP, libsodium and liblz4 from Debian's sources (build-deps/)"
+node scripts/third-party.js
 echo "setup: building the native addon (cmake-js)"
 npx cmake-js compile --log-level error >/dev/null
 echo "setup: building the TypeScript"

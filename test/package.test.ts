@@ -114,6 +114,57 @@ describe('npm pack and install', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 
+  it('links nothing but the C/C++ runtime', async () => {
+    const addon = path.join(pkgDir, 'prebuilds', `${process.platform}-${process.arch}`);
+    const file = path.join(
+      addon,
+      readdirSync(addon).find((f) => f.endsWith('.node'))!,
+    );
+    const r = await run('ldd', [file]);
+    expect(r.code, r.stderr).toBe(0);
+    const libs = r.stdout
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0]!)
+      .filter((l) => l !== '');
+    expect(libs.length).toBeGreaterThan(0);
+    const runtime =
+      /^(linux-vdso\.so\.1|libc\.so\.6|libm\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|\/lib64\/ld-linux-x86-64\.so\.2)$/;
+    expect(libs.filter((l) => !runtime.test(l))).toEqual([]);
+    // Nor does it export lwIP's, libsodium's or lz4's symbols to other addons.
+    const nm = await run('nm', ['-D', '--defined-only', file]);
+    expect(nm.stdout).not.toMatch(/\b(tcp_write|crypto_box|LZ4_compress_default)\b/);
+  });
+
+  // A machine without Debian's liblwip0, libsodium23 and liblz4-1: a private mount
+  // namespace puts /dev/null over each of their files, then the installed package loads,
+  // makes an identity (libsodium) and reports its lwIP. Needs root (unshare).
+  it.skipIf(process.getuid?.() !== 0)(
+    'loads where the runtime packages of lwIP, libsodium and liblz4 are hidden',
+    async () => {
+      const script = `
+        set -e
+        for f in /lib/*-linux-gnu/liblwip.so* /lib/*-linux-gnu/libsodium.so* \
+                 /lib/*-linux-gnu/liblz4.so* /usr/lib/*-linux-gnu/liblwip.so* \
+                 /usr/lib/*-linux-gnu/libsodium.so* /usr/lib/*-linux-gnu/liblz4.so*; do
+          [ -e "$f" ] && mount --bind /dev/null "$(readlink -f "$f")"
+        done
+        for f in /lib/*-linux-gnu/liblwip.so* /lib/*-linux-gnu/libsodium.so* /lib/*-linux-gnu/liblz4.so*; do
+          [ -e "$f" ] && [ -s "$f" ] && { echo "not hidden: $f" >&2; exit 3; }
+        done
+        exec "$NODE" -e '
+          const z = require("zerotier-sockets");
+          z.Identity.generate().then(async (id) => {
+            console.log(JSON.stringify({ valid: await id.validate(), lwip: z.versions().lwip }));
+          });'`;
+      const r = await run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+        cwd: app,
+        env: { ...process.env, NODE: process.execPath },
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ valid: true, lwip: '2.1.3' });
+    },
+  );
+
   it('names the platform and arch when no binary fits', async () => {
     const bare = path.join(app, 'bare');
     cpSync(pkgDir, bare, { recursive: true });

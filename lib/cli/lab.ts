@@ -11,11 +11,14 @@ import { runLab } from '../lab/server.js';
 import { CliError, type CliIo } from './io.js';
 
 export const labUsage = `Usage:
-  zerotier-sockets lab up [--dir D] [--port P] [--host IP]   start root + controller in the background
-      (--host: the root's address in the planet; default 127.0.0.1, which stock nodes refuse)
+  zerotier-sockets lab up [--dir D] [--port P] [--host IP] [--dns-port P]
+      start root + controller in the background
+      (--host: the root's address in the planet; default 127.0.0.1, which stock nodes refuse;
+       --dns-port: the lab's DNS server on 127.0.0.1, UDP and TCP; default a free port)
   zerotier-sockets lab down [--dir D]
   zerotier-sockets lab status [--dir D] [--json]
-  zerotier-sockets lab network create [--name N] [--ipv4 CIDR]... [--ipv6 CIDR]... [--dir D]
+  zerotier-sockets lab network create [--name N] [--ipv4 CIDR]... [--ipv6 CIDR]... [--dns] [--domain D] [--dir D]
+      (--dns: the lab serves the members' names under <name>.home.arpa; --domain: under D)
   zerotier-sockets lab member list <nwid> [--dir D]
   zerotier-sockets lab member authorize|deauthorize <nwid> <id> [--dir D]
   (default dir ~/.zerotier-sockets/lab, default port ${DEFAULT_LAB_PORT})
@@ -26,7 +29,10 @@ function describe(info: LabInfo): string {
     `planet:     ${info.planetPath}\n` +
     `controller: ${info.controllerAddress} (also the root, on UDP port ${info.port})\n` +
     `API:        ${info.apiUrl}\n` +
-    `token:      ${info.tokenPath}\n`
+    `token:      ${info.tokenPath}\n` +
+    Object.entries(info.dns ?? {})
+      .map(([nwid, d]) => `dns:        ${nwid} ${d.domain} on ${d.host}:${d.port} (UDP, TCP)\n`)
+      .join('')
   );
 }
 
@@ -56,6 +62,9 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
       name: { type: 'string' },
       ipv4: { type: 'string', multiple: true },
       ipv6: { type: 'string', multiple: true },
+      dns: { type: 'boolean', default: false },
+      domain: { type: 'string' },
+      'dns-port': { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -64,11 +73,16 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
   const port = values.port === undefined ? DEFAULT_LAB_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new CliError(`--port must be 1-65535`);
+  const dnsPort = values['dns-port'] === undefined ? undefined : Number(values['dns-port']);
+  if (dnsPort !== undefined && (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535))
+    throw new CliError(`--dns-port must be 0-65535`);
   const [command, sub, ...rest] = positionals;
   switch (command) {
     case 'run': {
       // The lab process itself (what `lab up` starts in the background).
-      const lab = await runLab(dir, port, values.host ?? '127.0.0.1');
+      const lab = await runLab(dir, port, values.host ?? '127.0.0.1', {
+        ...(dnsPort !== undefined ? { dnsPort } : {}),
+      });
       io.out(`lab running (pid ${process.pid})\n${describe(lab.info)}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
@@ -84,7 +98,12 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
         return 0;
       }
       const lab = await apiCall('lab up', () =>
-        startLab({ dir, port, ...(values.host !== undefined ? { host: values.host } : {}) }),
+        startLab({
+          dir,
+          port,
+          ...(values.host !== undefined ? { host: values.host } : {}),
+          ...(dnsPort !== undefined ? { dnsPort } : {}),
+        }),
       );
       io.out(`lab up in ${dir} (pid ${lab.info.pid})\n${describe(lab.info)}`);
       return 0;
@@ -111,6 +130,11 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
           name: values.name ?? '',
           ipv4: values.ipv4 ?? [],
           ipv6: values.ipv6 ?? [],
+          ...(values.domain !== undefined
+            ? { dns: values.domain }
+            : values.dns
+              ? { dns: true }
+              : {}),
         }),
       );
       io.out(`${nwid}\n`);

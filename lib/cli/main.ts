@@ -7,6 +7,7 @@ import { CliError, processIo, type CliIo } from './io.js';
 import { runLabCommand } from './lab.js';
 import { runNode } from './node.js';
 import { runPlanet } from './planet.js';
+import { runResolve } from './resolve.js';
 
 const usage = `Usage: zerotier-sockets <command> [<args>]
 
@@ -17,6 +18,8 @@ Commands:
                         decode captured ZeroTier traffic and check its MACs
   node --storage <dir>  run a node in the foreground, printing its events
   planet make|show      make a custom planet (roots), or show one
+  resolve <name> --network <nwid> --storage <dir>
+                        resolve a name through a network's DNS servers
   lab up|down|status|network|member
                         a private network on this machine: root + controller
   bench [--runs N] [--quick] [--only <names>] [--json]
@@ -38,6 +41,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await runPlanet(rest, io);
       case 'lab':
         return await runLabCommand(rest, io);
+      case 'resolve':
+        return await runResolve(rest, io);
       case 'bench':
         return await runBenchCommand(rest, io);
       case '--help':

@@ -108,13 +108,20 @@ export async function runNode(
   const showNetwork = async (id: string) => {
     const info = (await node.networks()).find((n) => n.id === id);
     if (info === undefined) return;
-    const key = `${info.status} ${info.addresses.join(',')}`;
+    const dns = info.dns ? ` dns ${info.dns.domain} ${info.dns.servers.join(',')}`.trimEnd() : '';
+    const key = `${info.status} ${info.addresses.join(',')}${dns}`;
     if (shown.get(id) === key) return;
     shown.set(id, key);
     print(
       'network',
-      { nwid: id, status: info.status, addresses: info.addresses, name: info.name ?? null },
-      `network ${id} ${info.status}${info.name ? ` "${info.name}"` : ''} ${info.addresses.join(' ')}`.trimEnd(),
+      {
+        nwid: id,
+        status: info.status,
+        addresses: info.addresses,
+        name: info.name ?? null,
+        dns: info.dns ?? null,
+      },
+      `network ${id} ${info.status}${info.name ? ` "${info.name}"` : ''} ${info.addresses.join(' ')}${dns}`.trimEnd(),
     );
   };
   const onNetworkEvent = (e: { network: string }) => {

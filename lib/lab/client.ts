@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import type { ResponderCounters } from '../dns/responder.js';
+import { isValidLabel } from '../dns/zone.js';
 import { packageRoot } from '../native.js';
 
 import {
@@ -51,9 +53,19 @@ export class LabClient {
     return r.body as Record<string, unknown>;
   }
 
-  /** Creates a private network; ipv4/ipv6 are CIDRs used as pools and routes. */
+  /**
+   * Creates a private network; ipv4/ipv6 are CIDRs used as pools and routes. `dns`: the
+   * lab serves its members' names (true: under `<name>.home.arpa`, or `<nwid>.home.arpa`
+   * when the name is not a DNS label; a string: that domain).
+   */
   async createNetwork(
-    options: { name?: string; ipv4?: string[]; ipv6?: string[]; private?: boolean } = {},
+    options: {
+      name?: string;
+      ipv4?: string[];
+      ipv6?: string[];
+      private?: boolean;
+      dns?: boolean | string;
+    } = {},
   ): Promise<string> {
     const pools: Array<{ ipRangeStart: string; ipRangeEnd: string }> = [];
     const routes: Array<{ target: string; via: null }> = [];
@@ -62,8 +74,13 @@ export class LabClient {
       const range = poolOf(cidr);
       if (range) pools.push(range);
     }
+    const name = options.name ?? '';
+    let domain: string | undefined;
+    if (typeof options.dns === 'string') domain = options.dns;
+    else if (options.dns === true && isValidLabel(name)) domain = `${name.toLowerCase()}.home.arpa`;
     const body = {
-      name: options.name ?? '',
+      name,
+      ...(domain !== undefined ? { dns: { domain, servers: [] } } : {}),
       private: options.private ?? true,
       ipAssignmentPools: pools,
       routes,
@@ -75,7 +92,13 @@ export class LabClient {
       `/controller/network/${this.info.controllerAddress}______`,
       body,
     );
-    return String(created['id'] ?? created['nwid']);
+    const nwid = String(created['id'] ?? created['nwid']);
+    if (options.dns === true && domain === undefined) {
+      await this.#ok('POST', `/controller/network/${nwid}`, {
+        dns: { domain: `${nwid}.home.arpa`, servers: [] },
+      });
+    }
+    return nwid;
   }
 
   members(nwid: string): Promise<Record<string, unknown>> {
@@ -92,6 +115,16 @@ export class LabClient {
   }
   network(nwid: string): Promise<Record<string, unknown>> {
     return this.#ok('GET', `/controller/network/${nwid}`);
+  }
+  /** What the lab's DNS servers counted: `{ local, networks: { nwid: counters } }`. */
+  async dnsCounters(): Promise<{
+    local: ResponderCounters;
+    networks: Record<string, ResponderCounters>;
+  }> {
+    return (await this.#ok('GET', '/lab/dns')) as unknown as {
+      local: ResponderCounters;
+      networks: Record<string, ResponderCounters>;
+    };
   }
 }
 
@@ -117,6 +150,8 @@ export interface StartLabOptions {
   host?: string;
   /** ms to wait for the lab to come up. */
   timeoutMs?: number;
+  /** Port of the lab's DNS server on 127.0.0.1 (UDP and TCP); default: a free one. */
+  dnsPort?: number;
 }
 
 export interface LabHandle extends LabClient {
@@ -144,6 +179,7 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
         '--port',
         String(port),
         ...(options.host ? ['--host', options.host] : []),
+        ...(options.dnsPort !== undefined ? ['--dns-port', String(options.dnsPort)] : []),
       ],
       {
         detached: true,

@@ -19,6 +19,17 @@ export interface LabInfo {
   tokenPath: string;
   controllerAddress: string;
   rootAddress: string;
+  /** Per network with DNS: its domain and the 127.0.0.1 server (see lab/dns.ts). */
+  dns?: Record<
+    string,
+    {
+      domain: string;
+      host: string;
+      port: number;
+      servers: string[];
+      collisions: Array<{ name: string; members: string[] }>;
+    }
+  >;
 }
 
 export const labFiles = (dir: string) => ({

@@ -12,6 +12,7 @@ import { Identity } from '../identity.js';
 import { NodeService, type ZeroTierNode } from '../node.js';
 import { generatePlanetKey, makePlanet, parsePlanet } from '../planet.js';
 import { loadOrCreateIdentity, writeFileAtomic } from '../storage.js';
+import { LabDns } from './dns.js';
 import { labFiles, type LabInfo } from './files.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -117,7 +118,12 @@ export interface RunningLab {
  * `host` (127.0.0.1 by default; another address lets stock nodes, which refuse loopback,
  * use the lab, e.g. from a network namespace); the HTTP API stays on 127.0.0.1.
  */
-export async function runLab(dir: string, port: number, host = '127.0.0.1'): Promise<RunningLab> {
+export async function runLab(
+  dir: string,
+  port: number,
+  host = '127.0.0.1',
+  options: { dnsPort?: number } = {},
+): Promise<RunningLab> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const files = labFiles(dir);
   const identity = await loadOrCreateIdentity(dir);
@@ -155,6 +161,10 @@ export async function runLab(dir: string, port: number, host = '127.0.0.1'): Pro
       if (req.headers['x-zt1-auth'] !== token)
         return send(res, 401, { error: 'missing or wrong X-ZT1-Auth token' });
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      // Not a stock path: what the lab's DNS servers counted (answers, drops by reason).
+      if (url.pathname === '/lab/dns' && req.method === 'GET') {
+        return send(res, 200, await dns.counters());
+      }
       const route = routeRequest(req.method ?? 'GET', url.pathname, identity.address);
       if (route === undefined) return send(res, 404, { error: 'not found' });
       let body = '';
@@ -175,10 +185,28 @@ export async function runLab(dir: string, port: number, host = '127.0.0.1'): Pro
         route.member ?? '',
         body || '{}',
       );
-      if (route.mutates && r.status === 200) await save();
+      if (route.mutates && r.status === 200) {
+        await save();
+        await dns.refresh(); // names follow membership at once
+      }
       send(res, r.status, r.body);
     })().catch((e: unknown) => send(res, 500, { error: (e as Error).message }));
   });
+  // Published once the API listens; the DNS map is filled in as networks get DNS.
+  let published = false;
+  const publish = () =>
+    published ? writeFileAtomic(files.info, JSON.stringify(info, null, 2)) : Promise.resolve();
+  const dns = new LabDns({
+    node,
+    dir,
+    planetPath: files.planet,
+    save,
+    onChange: (entries) => {
+      info.dns = entries;
+      publish().catch(() => undefined);
+    },
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
@@ -193,13 +221,17 @@ export async function runLab(dir: string, port: number, host = '127.0.0.1'): Pro
     tokenPath: files.token,
     controllerAddress: identity.address,
     rootAddress: identity.address,
+    dns: {},
   };
-  await writeFileAtomic(files.info, JSON.stringify(info, null, 2));
+  await dns.start(options.dnsPort ?? 0);
+  published = true;
+  await publish();
   return {
     info,
     node,
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
+      await dns.close();
       await saving;
       await ref.release();
       await rm(files.info, { force: true });

@@ -8,9 +8,17 @@ export interface SocketOwner {
   onSocketEvent(e: NativeSocketEvent): void;
 }
 
+/** Turns a host name into an address on the network (set by the node: its DNS). */
+export type ResolveHost = (
+  host: string,
+  family: 0 | 4 | 6,
+) => Promise<{ address: string; family: 4 | 6 }>;
+
 export class SocketChannel {
   readonly #owners = new Map<number, SocketOwner>();
   #nextId = 1;
+  /** How sockets on this channel resolve host names; unset: only IP literals. */
+  resolveHost: ResolveHost | undefined;
 
   constructor(readonly native: NativeNode) {}
 

@@ -47,6 +47,8 @@ export class Socket extends Duplex implements SocketOwner {
   #timeoutMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #target: { host: string; port: number } | undefined;
+  /** Writes and the end made while a host name is being resolved, run once connecting. */
+  #whileResolving: Array<() => void> | undefined;
 
   /** @internal: sockets come from connect() or a Server. */
   constructor(
@@ -66,6 +68,38 @@ export class Socket extends Duplex implements SocketOwner {
 
   /** @internal */
   connectTo(options: TcpConnectOptions): this {
+    const resolveHost = this.#channel.resolveHost;
+    if (
+      typeof options.host === 'string' &&
+      isIP(options.host) === 0 &&
+      options.host !== '' &&
+      resolveHost
+    ) {
+      // A host name: resolved on the network's DNS (dns/network-lookup.ts), then connected.
+      validateInteger(options.port, 'port', 0, 65535);
+      this.#target = { host: options.host, port: options.port };
+      this.#connecting = true;
+      this.#whileResolving = [];
+      const flush = () => {
+        const held = this.#whileResolving ?? [];
+        this.#whileResolving = undefined;
+        for (const run of held) run();
+      };
+      resolveHost(options.host, 0).then(
+        ({ address, family }) => {
+          this.emit('lookup', null, address, family, options.host);
+          if (!this.destroyed) this.connectTo({ ...options, host: address });
+          flush();
+        },
+        (err: Error) => {
+          this.#connecting = false;
+          this.emit('lookup', err, undefined, undefined, options.host);
+          this.destroy(err);
+          flush();
+        },
+      );
+      return this;
+    }
     checkHostPort(options.host, options.port);
     this.#target = { host: options.host, port: options.port };
     this.#connecting = true;
@@ -240,6 +274,10 @@ export class Socket extends Duplex implements SocketOwner {
     _encoding: BufferEncoding,
     cb: (err?: Error | null) => void,
   ): void {
+    if (this.#whileResolving !== undefined) {
+      this.#whileResolving.push(() => this._write(chunk, _encoding, cb));
+      return;
+    }
     if (!this.#nativeOpen) {
       cb(fromLwip(LwipErr.CLSD, { syscall: 'write' }));
       return;
@@ -251,6 +289,10 @@ export class Socket extends Duplex implements SocketOwner {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
+    if (this.#whileResolving !== undefined) {
+      this.#whileResolving.push(() => this._final(cb));
+      return;
+    }
     if (this.#nativeOpen) this.#channel.native.socketControl(this.#id, 'shutdown');
     cb();
   }

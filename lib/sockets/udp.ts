@@ -56,6 +56,15 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   ): void {
     const data = toBytesOrString(msg, 'msg');
     validateInteger(port, 'port', 1, 65535);
+    const resolveHost = this.#channel.resolveHost;
+    if (typeof address === 'string' && address !== '' && isIP(address) === 0 && resolveHost) {
+      // A host name: resolved on the network's DNS, then sent (a failure goes to cb or 'error').
+      resolveHost(address, 0).then(
+        (r) => this.send(data, port, r.address, cb),
+        (err: Error) => (cb ? cb(err) : this.emit('error', err)),
+      );
+      return;
+    }
     if (isIP(address) === 0) throw new TypeError(`address must be an IP address, not ${address}`);
     if (this.#closed)
       throw Object.assign(new Error('Not running'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });

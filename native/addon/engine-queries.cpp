@@ -8,9 +8,18 @@
 namespace zts::addon {
 namespace {
 
+// Names and domains come from controllers we do not control: control bytes are escaped so
+// the JSON stays valid.
 std::string quoted(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\u00";
+      out.push_back(kHex[(c >> 4) & 0xf]);
+      out.push_back(kHex[c & 0xf]);
+      continue;
+    }
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
@@ -106,6 +115,12 @@ std::string networksJson(const vl1::NodeCore& core) {
           << '}';
       }
       o << ']';
+      if (!c.dns.domain.empty() || !c.dns.servers.empty()) {
+        o << ",\"dns\":{\"domain\":" << quoted(c.dns.domain) << ",\"servers\":[";
+        for (size_t i = 0; i < c.dns.servers.size(); ++i)
+          o << (i ? "," : "") << quoted(c.dns.servers[i].ipString());
+        o << "]}";
+      }
     } else {
       o << ",\"addresses\":[],\"routes\":[]";  // not configured (yet): nothing assigned
     }

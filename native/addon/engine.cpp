@@ -279,8 +279,15 @@ void Engine::onTimer() {
 }
 
 void Engine::afterActivity() {
-  if (taps_) taps_->deliver();
-  if (sockets_) sockets_->flush();
+  // Sending to our own address loops inside lwIP: keep turning until that settles (an
+  // answer to a looped packet may loop again), but never forever.
+  for (int turn = 0; turn < 64; ++turn) {
+    if (taps_) taps_->deliver();
+    if (sockets_) sockets_->flush();
+    if (!taps_ || !taps_->loopbackPending()) break;
+  }
+  // Still busy talking to itself: carry on after the loop's other work.
+  if (taps_ && taps_->loopbackPending() && !stopping_) uv_async_send(&wake_);
   flushOutbox();
   if (!pending_.empty()) {
     std::vector<EngineEvent> batch;

@@ -21,6 +21,7 @@ uint32_t SocketBridge::idOf(tap::SocketHandle h) const {
 void SocketBridge::forget(uint32_t id) {
   auto it = byId_.find(id);
   if (it == byId_.end()) return;
+  emitReceived(id, it->second);
   idByHandle_.erase(it->second.handle);
   byId_.erase(it);
 }
@@ -184,15 +185,36 @@ void SocketBridge::onAccept(tap::SocketHandle listener, tap::SocketHandle h,
 
 void SocketBridge::onData(tap::SocketHandle h, const uint8_t* data, size_t len) {
   const uint32_t id = idOf(h);
-  if (id == 0) return;
+  auto it = byId_.find(id);
+  if (id == 0 || it == byId_.end()) return;
+  auto& received = it->second.received;
+  if (received.empty()) receivedIds_.push_back(id);
+  received.insert(received.end(), data, data + len);
+}
+
+void SocketBridge::emitReceived(uint32_t id, Entry& entry) {
+  if (entry.received.empty()) return;
   SocketEvent e{T::kData};
   e.id = id;
-  e.data.assign(data, data + len);
+  e.data.swap(entry.received);
   emit_(std::move(e));
 }
 
+void SocketBridge::flush() {
+  for (const uint32_t id : receivedIds_) {
+    auto it = byId_.find(id);
+    if (it != byId_.end()) emitReceived(id, it->second);
+  }
+  receivedIds_.clear();
+  table_->flush();
+}
+
 void SocketBridge::onEnd(tap::SocketHandle h) {
-  if (const uint32_t id = idOf(h)) emitSimple(T::kEnd, id);
+  const uint32_t id = idOf(h);
+  auto it = byId_.find(id);
+  if (id == 0 || it == byId_.end()) return;
+  emitReceived(id, it->second);
+  emitSimple(T::kEnd, id);
 }
 
 void SocketBridge::onWritable(tap::SocketHandle h) {

@@ -1,6 +1,8 @@
 // Sockets between JS and the engine's SocketTable. JS names every socket it opens with its
 // own id; sockets that listeners accept get ids from the engine (high bit set). Events go
-// to JS in the engine's batches; data is copied once, out of lwIP's buffers.
+// to JS in the engine's batches; data is copied once, out of lwIP's buffers, and what a
+// socket receives during one batch reaches JS as one 'data' event (flush()), not one per
+// TCP segment.
 #pragma once
 
 #include <cstdint>
@@ -55,7 +57,9 @@ class SocketBridge : public tap::SocketEvents {
   void udpBind(uint32_t id, const tap::IpEndpoint& local);
   void udpSend(uint32_t id, const tap::IpEndpoint& to, const std::vector<uint8_t>& data);
 
-  void flush() { table_->flush(); }
+  // Hands JS the bytes received since the last flush, then has lwIP send what writes
+  // queued. The engine calls it after every batch of frames and commands.
+  void flush();
   void tick(uint64_t nowMs) { table_->tick(nowMs); }
 
   // tap::SocketEvents
@@ -75,6 +79,8 @@ class SocketBridge : public tap::SocketEvents {
     // Bytes JS wrote that the table could not take yet, oldest first.
     std::deque<std::vector<uint8_t>> pending;
     size_t pendingOffset = 0;
+    // Received during this batch, not yet given to JS.
+    std::vector<uint8_t> received;
   };
   uint32_t idOf(tap::SocketHandle h) const;
   void track(uint32_t id, tap::SocketHandle h);
@@ -84,12 +90,15 @@ class SocketBridge : public tap::SocketEvents {
   // Hands pending bytes to the table; reports what it took.
   void pushPending(uint32_t id, Entry& e);
   void emitSimple(SocketEvent::Type type, uint32_t id, int err = 0);
+  // Emits what the socket received so far (before its 'end' or 'close').
+  void emitReceived(uint32_t id, Entry& e);
 
   Emit emit_;
   std::unique_ptr<tap::SocketTable> table_;
   std::unordered_map<uint32_t, Entry> byId_;
   std::unordered_map<tap::SocketHandle, uint32_t> idByHandle_;
   uint32_t nextAcceptedId_ = 0x80000000u;
+  std::vector<uint32_t> receivedIds_;  // entries with bytes in `received`
 };
 
 }  // namespace zts::addon

@@ -557,6 +557,50 @@ TEST_F(LabController, NetworkJsonHasStockShape) {
   EXPECT_EQ(c_.networksJson(), "[\n  \"" + lab::nwidToString(nwid_) + "\"\n]");
 }
 
+// "dns" in the stock shape: `[]` until set, then {"domain", "servers"}; the config carries it
+// as the `DNS` blob, and a change reaches every member.
+TEST_F(LabController, DnsSettingInJsonAndConfig) {
+  createStock();
+  const auto m = fakeIdentity(0x1122334455ULL);
+  ASSERT_EQ(authorize(m.address()), "");
+  EXPECT_EQ(request(m).dns, vl2::DnsConfig());
+  EXPECT_EQ(json::parse(c_.networkJson(nwid_))->find("dns")->type(), json::Value::Type::kArray);
+
+  ASSERT_EQ(c_.applyNetworkJson(
+                nwid_, R"({"dns":{"domain":"ztlab.home.arpa","servers":["172.29.0.1","fd00::1"]}})",
+                kNow),
+            "");
+  EXPECT_EQ(c_.membersToRefresh(nwid_), std::vector<uint64_t>{m.address()});
+  const auto cfg = request(m);
+  EXPECT_EQ(cfg.dns.domain, "ztlab.home.arpa");
+  ASSERT_EQ(cfg.dns.servers.size(), 2u);
+  EXPECT_EQ(cfg.dns.servers[0].ipString(), "172.29.0.1");
+  EXPECT_EQ(cfg.dns.servers[1].ipString(), "fd00::1");
+  const auto net = json::parse(c_.networkJson(nwid_));
+  EXPECT_EQ(json::write(*net->find("dns")),
+            R"({"domain":"ztlab.home.arpa","servers":["172.29.0.1","fd00::1"]})");
+
+  // Bad values change nothing.
+  for (
+      const char* body :
+      {R"({"dns":"x"})", R"({"dns":{"domain":5}})", R"({"dns":{"servers":["nope"]}})",
+       R"({"dns":{"domain":"a","servers":["1.1.1.1","1.1.1.2","1.1.1.3","1.1.1.4","1.1.1.5"]}})"}) {
+    SCOPED_TRACE(body);
+    EXPECT_NE(c_.applyNetworkJson(nwid_, body, kNow), "");
+  }
+  EXPECT_NE(
+      c_.applyNetworkJson(nwid_, "{\"dns\":{\"domain\":\"" + std::string(128, 'a') + "\"}}", kNow),
+      "");
+  EXPECT_EQ(request(m).dns.domain, "ztlab.home.arpa");
+
+  // The stock default clears it; the saved state keeps it.
+  Controller other(a_);
+  ASSERT_TRUE(other.loadState(c_.saveState()));
+  EXPECT_EQ(other.network(nwid_)->settings.dns, c_.network(nwid_)->settings.dns);
+  ASSERT_EQ(c_.applyNetworkJson(nwid_, R"({"dns":[]})", kNow), "");
+  EXPECT_EQ(request(m).dns, vl2::DnsConfig());
+}
+
 TEST_F(LabController, JsonRoundTrips) {
   createStock();
   ASSERT_EQ(c_.applyNetworkJson(nwid_, R"({

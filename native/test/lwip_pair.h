@@ -136,6 +136,7 @@ class Node {
       receive(rx_, static_cast<size_t>(n));
     }
     tap_->deliverDeferred();
+    tap_->deliverLoopback();
     tap::runLwipTimers();
     table_->tick(monotonicMs());
     sendQueued();

@@ -101,6 +101,24 @@ TEST(NodeCore, EchoIsRelayedFirstThenDirect) {
   EXPECT_EQ(std::string(reply.data.begin(), reply.data.end()), "ping");
 }
 
+TEST(NodeCore, LabLoopbackPathsCarryLargePacketsWhole) {
+  Lab lab;
+  lab.net.start();
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 2000));
+  // A packet of a full-size frame and more, over a direct lab (loopback) path: one
+  // datagram, not a head and fragments.
+  std::vector<uint8_t> big(4000, 0x5a);
+  const size_t before = lab.a->count(Ev::kEchoReply);
+  lab.a->core().sendEcho(lab.net.now, lab.bId.address(), big.data(), big.size());
+  ASSERT_TRUE(lab.net.runUntil([&] { return lab.a->count(Ev::kEchoReply) > before; }, 2000));
+  EXPECT_EQ(lab.a->events.back().data.size(), big.size());
+  EXPECT_GT(lab.net.largest, big.size());
+}
+
 TEST(NodeCore, KeepsWorkingWithTenPercentLossDuplicationAndReordering) {
   Lab lab(7);
   lab.net.wire.loss = 0.10;

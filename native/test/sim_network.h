@@ -2,6 +2,7 @@
 // a wire that can lose, delay, duplicate and reorder datagrams at settable rates.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -88,6 +89,7 @@ class SimNetwork {
   void send(const vl1::InetAddress& from, const vl1::InetAddress& to, const uint8_t* data,
             size_t len) {
     ++sent;
+    largest = std::max(largest, len);
     if (chance(wire.loss)) {
       ++lost;
       return;
@@ -118,6 +120,7 @@ class SimNetwork {
 
   uint64_t sent = 0;
   uint64_t lost = 0;
+  size_t largest = 0;  // the largest datagram sent
 
  private:
   struct InFlight {

@@ -31,7 +31,8 @@
 # Part 1, the stock controller (ZT_STOCK_ONE): the stock node answers its controller API; a
 # network made through it (pool 10.147.17.10-250, route 10.147.17.0/24, v4AssignMode zt);
 # our CLI node joins, is authorized through the API and prints status OK with the address
-# in the controller's member record; our tcp-client.cjs and peer-node.cjs exchange TCP;
+# in the controller's member record, then the DNS setting made through the stock API; our
+# tcp-client.cjs and peer-node.cjs exchange TCP;
 # with ZT_LIBZT_ECHO, the libzt node gets its address and exchanges TCP with ours both ways.
 # Part 2, our controller (ns-lab.cjs) with the libzt node (ZT_LIBZT_ECHO): the libzt node
 # joins, is authorized after it asked, gets the member record's address, and exchanges
@@ -305,6 +306,16 @@ if ((HAVE_STOCK)); then
   check stock-net-cli-node-ok "$([[ -n $A_IPS && $A_IPS == "$A_ASSIGNED" ]] && echo true || echo false)" \
     "{\"network\":\"$NWID_S\",\"node\":\"$A_ADDR\",\"authorizedBeforeApi\":${A_AUTH_BEFORE:-null},\"memberSeenMsAfterOnline\":$((A_ASKED_AT - A_ONLINE_AT)),\"okMsAfterAuthorize\":$A_OK_MS,\"nodeAddresses\":\"${A_IPS}\",\"controllerIpAssignments\":\"$A_ASSIGNED\"}"
   log "node A: $(grep '"event":"network"' "$WORK/A.log" | cut -d' ' -f2- | tr '\n' ' ')"
+
+  # -- 1a'. a DNS setting made through the stock API reaches our node as the stock
+  # controller encodes it (the DNS blob): the CLI prints it with the network.
+  api zts-root "$STOCK_TOKEN" POST "/controller/network/$NWID_S" \
+    '{"dns":{"domain":"stock-net.home.arpa","servers":["10.147.17.1","fd00::53"]}}' >/dev/null
+  line=$(wait_line "$WORK/A.log" '"event":"network".*"dns":{"domain":"stock-net.home.arpa"' 30000) || line=""
+  A_DNS=$([[ -n $line ]] && js 'JSON.stringify(o.dns)' "$line" || echo null)
+  check stock-net-dns-on-lease \
+    "$([[ $A_DNS == '{"domain":"stock-net.home.arpa","servers":["10.147.17.1","fd00::53"]}' ]] && echo true || echo false)" \
+    "{\"network\":\"$NWID_S\",\"nodeDns\":$A_DNS,\"stockNetworkDns\":$(js 'JSON.stringify(o.dns)' "$(api zts-root "$STOCK_TOKEN" GET "/controller/network/$NWID_S")")}"
 
   # -- 1b. two of ours exchange TCP on the stock-controlled network
   B_DIR=$WORK/b-stock

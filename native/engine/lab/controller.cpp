@@ -67,6 +67,13 @@ std::string NetworkSettings::validate() const {
     }
   }
   if (!vl2::parseRules(rules.data(), rules.size())) return "rules: malformed";
+  // The config carries the domain in 128 NUL-padded bytes and at most four servers.
+  if (dns.domain.size() >= vl2::DnsConfig::kDomainLen) return "dns: domain at most 127 bytes";
+  if (dns.domain.find('\0') != std::string::npos) return "dns: domain must not contain NUL";
+  if (dns.servers.size() > vl2::DnsConfig::kMaxServers) return "dns: at most 4 servers";
+  for (const auto& a : dns.servers) {
+    if (a.isNil()) return "dns: servers must be IP addresses";
+  }
   return "";
 }
 

@@ -3,7 +3,7 @@
 // state machine: no I/O, no clock (callers pass `now`, ms), no threads. The node core calls it
 // on the engine thread; whoever calls it must serialise the calls.
 //
-// Deliberate limits: no tags, capabilities, SSO, DNS or token authorisation; the member's
+// Deliberate limits: no tags, capabilities, SSO or token authorisation; the member's
 // identity is taken as given (the core learned it from a validated HELLO or WHOIS).
 #pragma once
 
@@ -43,6 +43,8 @@ struct NetworkSettings {
   std::vector<IpPool> ipAssignmentPools;           // "ipAssignmentPools"
   std::vector<vl2::Route> routes;                  // "routes": target bits in the port
   std::vector<uint8_t> rules = {0x01, 0x00};       // "rules": the `R` blob (accept all)
+  // "dns": {"domain", "servers"}; an empty domain is no DNS (stock writes `[]` then).
+  vl2::DnsConfig dns;
 
   bool operator==(const NetworkSettings&) const = default;
   // "" when acceptable, else why not (the 400 message).

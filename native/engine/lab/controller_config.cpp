@@ -45,6 +45,7 @@ vl2::NetworkConfig Controller::buildConfig(int64_t now, const NetworkState& n,
   }
   // A member that does not announce a rules engine (`revr` missing or 0) cannot evaluate
   // anything but the single ACCEPT, and the stock controller then sends only that.
+  c.dns = s.dns;
   c.rules = ms.metadata.getUInt("revr", 0) >= 1 ? s.rules : std::vector<uint8_t>{0x01, 0x00};
 
   c.com = vl2::CertificateOfMembership::issue(c.networkId, ts, s.credentialTimeMaxDelta,

@@ -56,7 +56,17 @@ Value networkToJson(const Network& n) {
   o.set("clientId", str(""));
   o.set("creationTime", num(n.creationTime));
   o.set("credentialTimeMaxDelta", num(static_cast<int64_t>(s.credentialTimeMaxDelta)));
-  o.set("dns", Value::array());
+  // Stock writes `[]` until a DNS object is set, then {"domain", "servers"}.
+  if (s.dns.domain.empty() && s.dns.servers.empty()) {
+    o.set("dns", Value::array());
+  } else {
+    Value servers = Value::array();
+    for (const auto& a : s.dns.servers) servers.push(str(a.ipString()));
+    Value dns = Value::object();
+    dns.set("domain", str(s.dns.domain));
+    dns.set("servers", std::move(servers));
+    o.set("dns", std::move(dns));
+  }
   o.set("enableBroadcast", boolean(s.enableBroadcast));
   o.set("id", str(nwidToString(n.id)));
   o.set("ipAssignmentPools", std::move(pools));
@@ -202,6 +212,30 @@ std::string readRoutes(const Value& o, std::vector<vl2::Route>& out) {
   return "";
 }
 
+// "dns": an object {"domain", "servers"} sets it; the stock default `[]` (or null) clears it.
+std::string readDns(const Value& o, vl2::DnsConfig& out) {
+  const Value* f = o.find("dns");
+  if (f == nullptr) return "";
+  vl2::DnsConfig dns;
+  if (f->isNull() || (f->isArray() && f->items().empty())) {
+    out = dns;
+    return "";
+  }
+  if (!f->isObject()) return "\"dns\" must be an object {\"domain\", \"servers\"}";
+  std::string e;
+  if (e = readString(*f, "domain", dns.domain); !e.empty()) return "dns: " + e;
+  if (const Value* servers = f->find("servers"); servers != nullptr && !servers->isNull()) {
+    if (!servers->isArray()) return "dns: \"servers\" must be an array";
+    for (const auto& v : servers->items()) {
+      auto ip = v.isString() ? parseIp(v.asString()) : std::nullopt;
+      if (!ip) return "dns: servers must be IP address strings";
+      dns.servers.push_back(*ip);
+    }
+  }
+  out = std::move(dns);
+  return "";
+}
+
 // Applies a network object's settable fields to `s` (a copy; the caller validates it).
 std::string networkSettingsFromJson(const Value& o, NetworkSettings& s) {
   if (!o.isObject()) return "body must be a JSON object";
@@ -229,6 +263,7 @@ std::string networkSettingsFromJson(const Value& o, NetworkSettings& s) {
   if (const Value* rules = o.find("rules")) {
     if (e = rulesFromJson(*rules, s.rules); !e.empty()) return e;
   }
+  if (e = readDns(o, s.dns); !e.empty()) return e;
   return s.validate();
 }
 

@@ -89,8 +89,7 @@ EthernetTap::EthernetTap(uint64_t mac, unsigned mtu, Output output)
   netif_->linkoutput = &EthernetTap::linkOutput;
   netif_->mtu = static_cast<uint16_t>(mtu);
   netif_->mtu6 = static_cast<uint16_t>(mtu);
-  // Nothing routes on a ZeroTier network: no router solicitations.
-  netif_->rs_count = 0;
+  // Nothing routes on a ZeroTier network: router solicitations are off in lwipopts.h.
   netif_create_ip6_linklocal_address(netif_.get(), 1);
   netif_ip6_addr_set_state(netif_.get(), 0, IP6_ADDR_PREFERRED);
   netif_set_up(netif_.get());
@@ -98,6 +97,10 @@ EthernetTap::EthernetTap(uint64_t mac, unsigned mtu, Output output)
 }
 
 EthernetTap::~EthernetTap() {
+  // Looped packets still queued (the resets of a table torn down just before) are ours to
+  // free: netif_remove leaves them.
+  if (netif_->loop_first != nullptr) pbuf_free(netif_->loop_first);
+  netif_->loop_first = netif_->loop_last = nullptr;
   netif_remove(netif_.get());
 }
 
@@ -208,6 +211,14 @@ void EthernetTap::deliverDeferred() {
     deferred_.clear();
     for (auto& d : batch) input(d.dst, d.src, kEtherTypeIpv6, d.packet.data(), d.packet.size());
   }
+}
+
+void EthernetTap::deliverLoopback() {
+  netif_poll(netif_.get());
+}
+
+bool EthernetTap::loopbackPending() const {
+  return netif_->loop_first != nullptr;
 }
 
 bool EthernetTap::emulateNdp(const uint8_t* f, size_t len) {

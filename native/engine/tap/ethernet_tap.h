@@ -1,6 +1,6 @@
 // The tap into lwIP: one lwIP netif per joined network, fed Ethernet frames from the
 // network and handing back the frames lwIP sends. lwIP is process-global (brief,
-// decision 1) and runs on the engine thread only, without its tcpip thread.
+// decision 1) and runs on the engine thread only, built with NO_SYS=1 (lwip-port/).
 #pragma once
 
 #include <cstdint>
@@ -61,6 +61,11 @@ class EthernetTap {
   // Feeds lwIP the answers emulateNdp() made while lwIP was sending (it must not be
   // re-entered from its own output path). Call after driving lwIP.
   void deliverDeferred();
+  // Packets lwIP sent to one of this netif's own addresses (a process talking to itself,
+  // as through the kernel's loopback) wait in the netif until this hands them back to
+  // lwIP's input; with NO_SYS nothing else does. Call after driving lwIP.
+  void deliverLoopback();
+  bool loopbackPending() const;
 
   uint64_t mac() const { return mac_; }
   struct netif* netif() {

@@ -112,7 +112,16 @@ void NetworkTaps::deliver() {
         t->input(f.dst, f.src, f.etherType, f.data.data(), f.data.size());
     }
   }
-  for (auto& [nwid, t] : taps_) t->deliverDeferred();
+  for (auto& [nwid, t] : taps_) {
+    t->deliverDeferred();
+    t->deliverLoopback();
+  }
+}
+
+bool NetworkTaps::loopbackPending() const {
+  for (const auto& [nwid, t] : taps_)
+    if (t->loopbackPending()) return true;
+  return false;
 }
 
 uint32_t NetworkTaps::runTimers() {

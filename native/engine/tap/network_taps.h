@@ -30,8 +30,11 @@ class NetworkTaps {
 
   void queueInbound(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,
                     const uint8_t* data, size_t len);
-  // Feeds queued frames (and lwIP's own deferred answers) to lwIP.
+  // Feeds queued frames, lwIP's own deferred answers and what it sent to our own
+  // addresses to lwIP.
   void deliver();
+  // Something sent to our own addresses waits for the next deliver().
+  bool loopbackPending() const;
   // lwIP's timers; returns ms until the next.
   uint32_t runTimers();
 

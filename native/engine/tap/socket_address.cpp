@@ -68,27 +68,13 @@ IpEndpoint fromLwip(const ip_addr_t* a, uint16_t port) {
   return e;
 }
 
-bool isLocalDestination(const ip_addr_t* a) {
-  struct netif* n;
+bool isHostLoopbackOrAny(const ip_addr_t* a) {
   if (IP_IS_V4(a)) {
     const ip4_addr_t* v4 = ip_2_ip4(a);
-    if (ip4_addr_isany(v4) || ip4_addr_isloopback(v4)) return true;
-    NETIF_FOREACH(n) {
-      if (!ip4_addr_isany_val(*netif_ip4_addr(n)) && ip4_addr_cmp(v4, netif_ip4_addr(n)))
-        return true;
-    }
-    return false;
+    return ip4_addr_isany(v4) || ip4_addr_isloopback(v4);
   }
   const ip6_addr_t* v6 = ip_2_ip6(a);
-  if (ip6_addr_isany(v6) || ip6_addr_isloopback(v6)) return true;
-  NETIF_FOREACH(n) {
-    for (int i = 0; i < LWIP_IPV6_NUM_ADDRESSES; ++i) {
-      if (ip6_addr_isvalid(netif_ip6_addr_state(n, i)) &&
-          ip6_addr_cmp_zoneless(v6, netif_ip6_addr(n, i)))
-        return true;
-    }
-  }
-  return false;
+  return ip6_addr_isany(v6) || ip6_addr_isloopback(v6);
 }
 
 bool isGroupAddress(const ip_addr_t* a) {

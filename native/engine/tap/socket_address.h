@@ -1,6 +1,5 @@
 // Addresses as the socket layer passes them across its API: raw bytes in network order,
-// so callers need no lwIP headers. Also the checks that keep lwIP away from its own
-// loopback path, which aborts the process in this build (no tcpip thread).
+// so callers need no lwIP headers, and the checks on destinations.
 #pragma once
 
 #include <cstdint>
@@ -26,10 +25,9 @@ struct IpEndpoint {
 void toLwip(const IpEndpoint& e, struct ip_addr* out);
 IpEndpoint fromLwip(const struct ip_addr* a, uint16_t port);
 
-// True if lwIP would deliver a packet to `a` through its loopback path: 127/8, ::1, or an
-// address of any of our netifs (another network's address routes to that netif and loops
-// there). Also true for the unspecified address.
-bool isLocalDestination(const struct ip_addr* a);
+// True for 127/8, ::1 and the unspecified address: the host's, not the network's (our own
+// ZeroTier addresses are fine: lwIP loops those back, see tap/ethernet_tap.h).
+bool isHostLoopbackOrAny(const struct ip_addr* a);
 // True for a multicast or limited-broadcast address (not a TCP peer).
 bool isGroupAddress(const struct ip_addr* a);
 

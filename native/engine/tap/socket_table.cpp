@@ -19,8 +19,8 @@ namespace {
 // Process-wide, never reset: a handle is not reused even by a later table, so a callback
 // left on some pcb can never reach an unrelated socket.
 SocketHandle gNextHandle = 1;
-// tcp_poll's interval is in TCP_SLOW_INTERVAL (500 ms) ticks: retry stalled pushes every 2 s.
-constexpr u8_t kPollTicks = 4;
+// tcp_poll's interval is in TCP_SLOW_INTERVAL ticks: retry stalled pushes every 2 s.
+constexpr u8_t kPollTicks = 2000 / TCP_SLOW_INTERVAL;
 constexpr size_t kMaxUdpPayload4 = 65507;
 constexpr size_t kMaxUdpPayload6 = 65527;
 
@@ -136,9 +136,9 @@ int SocketTable::tcpConnect(const IpEndpoint& remote, const ConnectOptions& opti
   if ((remote.len != 4 && remote.len != 16) || remote.port == 0) return ERR_VAL;
   ip_addr_t ip;
   toLwip(remote, &ip);
-  // Our own address (or loopback) would go through netif_loop_output, which needs the
-  // tcpip thread: refuse it here the way a closed port would.
-  if (isLocalDestination(&ip)) return ERR_RST;
+  // 127.0.0.1 and ::1 are the host's (node:net reaches them); nothing listens there on a
+  // ZeroTier network, so refuse them the way a closed port would.
+  if (isHostLoopbackOrAny(&ip)) return ERR_RST;
   if (isGroupAddress(&ip)) return ERR_VAL;
 
   tcp_pcb* pcb = tcp_new_ip_type(IP_GET_TYPE(&ip));
@@ -199,11 +199,11 @@ int SocketTable::tcpListen(const IpEndpoint& local, int backlog, SocketHandle* o
 size_t SocketTable::pushToLwip(Socket& s, const uint8_t* data, size_t len) {
   size_t done = 0;
   while (done < len) {
-    const u16_t room = tcp_sndbuf(s.tcp);
+    const size_t room = tcp_sndbuf(s.tcp);
     if (room == 0 || tcp_sndqueuelen(s.tcp) >= TCP_SND_QUEUELEN) break;
-    const auto n = static_cast<u16_t>(std::min<size_t>(len - done, room));
-    // This lwIP build copies regardless (LWIP_NETIF_TX_SINGLE_PBUF forces the flag); say
-    // so anyway, since our buffers do not outlive the call.
+    // tcp_write takes at most 64 KiB - 1 a call.
+    const auto n = static_cast<u16_t>(std::min<size_t>({len - done, room, 0xffff}));
+    // Our buffers do not outlive the call: lwIP copies them into its segments.
     u8_t flags = TCP_WRITE_FLAG_COPY;
     if (done + n < len) flags |= TCP_WRITE_FLAG_MORE;
     // ERR_MEM: the segment queue is full; the sent or poll callback retries.
@@ -454,7 +454,7 @@ int SocketTable::udpSendTo(SocketHandle h, const IpEndpoint& to, const uint8_t* 
   ip_addr_t ip;
   toLwip(to, &ip);
   if (len > (IP_IS_V4(&ip) ? kMaxUdpPayload4 : kMaxUdpPayload6)) return ERR_VAL;
-  if (isLocalDestination(&ip)) return ERR_RTE;
+  if (isHostLoopbackOrAny(&ip)) return ERR_RTE;
   pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(len), PBUF_RAM);
   if (p == nullptr) return ERR_MEM;
   pbuf_take(p, data, static_cast<u16_t>(len));

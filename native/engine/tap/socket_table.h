@@ -72,7 +72,7 @@ class SocketEvents {
 };
 
 struct SocketTableOptions {
-  // Bytes a TCP socket queues beyond lwIP's own send buffer (TCP_SND_BUF, 64 KiB here).
+  // Bytes a TCP socket queues beyond lwIP's own send buffer (TCP_SND_BUF, lwipopts.h).
   size_t sendQueueBytes = 256 * 1024;
   // onWritable fires when the queue drains to this many bytes (after a short write).
   size_t writableMark = 64 * 1024;
@@ -98,8 +98,8 @@ class SocketTable {
 
   // --- TCP ---
   // Starts a connect; the outcome arrives as onConnect. Synchronous errors: ERR_VAL (no
-  // address, multicast or broadcast), ERR_RST (the address is our own or loopback: lwIP
-  // would loop it back through tcpip_try_callback and abort the process), ERR_RTE (no
+  // address, multicast or broadcast), ERR_RST (127/8 or ::1: the host's loopback, where
+  // nothing of the network listens; our own ZeroTier addresses work), ERR_RTE (no
   // network routes there), ERR_USE (local port taken), ERR_MEM.
   int tcpConnect(const IpEndpoint& remote, const ConnectOptions& options, SocketHandle* out);
   // Listens on `local` (len 0: both families; port 0: ephemeral, see localAddress). Sets
@@ -135,8 +135,8 @@ class SocketTable {
 
   // --- UDP ---
   int udpBind(const IpEndpoint& local, SocketHandle* out);
-  // One datagram. ERR_RTE for our own address or loopback (the same lwIP hazard as
-  // tcpConnect), ERR_VAL for a size over 65507 bytes or a family the socket lacks.
+  // One datagram. ERR_RTE for 127/8 or ::1 (as tcpConnect), ERR_VAL for a size over 65507 bytes or
+  // a family the socket lacks.
   int udpSendTo(SocketHandle h, const IpEndpoint& to, const uint8_t* data, size_t len);
 
   // --- Both ---

@@ -185,8 +185,9 @@ void NodeCore::handlePacket(int64_t now, int64_t localSocket, const InetAddress&
 // ---- send ---------------------------------------------------------------------------
 
 void NodeCore::transmit(int64_t localSocket, const InetAddress& to, const uint8_t* packet,
-                        size_t len) {
-  forEachDatagram(packet, len, options_.physicalMtu, [&](const uint8_t* d, size_t n) {
+                        size_t len, size_t mtu) {
+  if (mtu == 0) mtu = options_.physicalMtu;
+  forEachDatagram(packet, len, mtu, [&](const uint8_t* d, size_t n) {
     host_.sendDatagram(localSocket, to, d, n);
     ++counters_.datagramsOut;
   });
@@ -203,16 +204,31 @@ Peer* NodeCore::bestRoot(int64_t now) {
   return best;
 }
 
+size_t NodeCore::mtuFor(const InetAddress& to) const {
+  // Lab mode on loopback: the kernel carries any datagram whole and only our own nodes
+  // use such paths (stock nodes refuse loopback), so a packet goes as one datagram, not
+  // a head and fragments: half the datagrams for a full-size frame.
+  if (options_.lab && to.isLoopback()) return proto::kMaxPacketLen;
+  return options_.physicalMtu;
+}
+
 void NodeCore::sendArmored(int64_t now, Peer& p, std::vector<uint8_t>& packet, bool wantReply,
                            unsigned cipher) {
-  const bool fragmented = packet.size() > options_.physicalMtu;
-  armor(packet.data(), packet.size(), p.key(), cipher, fragmented);
+  // Where it goes decides whether it is fragmented, which the MAC covers: choose first.
+  Path* path = p.bestPath(now);
+  Path* relay = nullptr;
+  if (path == nullptr && !p.isRoot) {
+    if (Peer* r = bestRoot(now)) relay = r->bestPath(now);
+  }
+  const Path* via = path != nullptr ? path : relay;
+  const size_t mtu = via != nullptr ? mtuFor(via->remote) : options_.physicalMtu;
+  armor(packet.data(), packet.size(), p.key(), cipher, packet.size() > mtu);
   if (wantReply) expectReply(HeaderView{packet.data()}.packetId(), now);
   ++counters_.packetsOut;
   p.lastSend = now;
-  if (Path* path = p.bestPath(now)) {
+  if (path != nullptr) {
     path->lastSend = now;
-    transmit(path->localSocket, path->remote, packet.data(), packet.size());
+    transmit(path->localSocket, path->remote, packet.data(), packet.size(), mtu);
     return;
   }
   if (p.isRoot) {
@@ -220,16 +236,14 @@ void NodeCore::sendArmored(int64_t now, Peer& p, std::vector<uint8_t>& packet, b
     for (const auto& root : options_.planet.roots()) {
       if (root.identity.address() != p.address()) continue;
       for (const auto& ep : root.stableEndpoints)
-        if (usablePath(ep)) transmit(-1, ep, packet.data(), packet.size());
+        if (usablePath(ep)) transmit(-1, ep, packet.data(), packet.size(), mtu);
     }
     return;
   }
   // No direct path: the best root relays by destination address.
-  if (Peer* r = bestRoot(now)) {
-    if (Path* rp = r->bestPath(now)) {
-      rp->lastSend = now;
-      transmit(rp->localSocket, rp->remote, packet.data(), packet.size());
-    }
+  if (relay != nullptr) {
+    relay->lastSend = now;
+    transmit(relay->localSocket, relay->remote, packet.data(), packet.size(), mtu);
   }
 }
 

@@ -222,7 +222,11 @@ class NodeCore {
   void sendArmored(int64_t now, Peer& peer, std::vector<uint8_t>& packet, bool expectReply,
                    unsigned cipher = proto::kCipherPoly1305Salsa2012);
   // Sends a whole armored packet on one path, fragmenting it as needed.
-  void transmit(int64_t localSocket, const InetAddress& to, const uint8_t* packet, size_t len);
+  // mtu 0: the physical MTU of the options.
+  void transmit(int64_t localSocket, const InetAddress& to, const uint8_t* packet, size_t len,
+                size_t mtu = 0);
+  // The largest datagram for a path: whole packets on lab loopback paths.
+  size_t mtuFor(const InetAddress& to) const;
   void sendOk(int64_t now, Peer& peer, proto::Verb inReVerb, uint64_t inRe,
               const std::vector<uint8_t>& body, int64_t localSocket = -1,
               const InetAddress* to = nullptr);
