@@ -50,7 +50,23 @@ export function versions(): NativeVersions {
   return addon.versions();
 }
 export { net, dgram, connect, listen, type NetConnectOptions } from './net.js';
-export { Socket, Server, type TcpConnectOptions, type ListenOptions } from './sockets/tcp.js';
+export {
+  Socket,
+  Server,
+  type TcpConnectOptions,
+  type SocketConnectOptions,
+  type SocketOptions,
+  type ListenOptions,
+  type ServerOptions,
+} from './sockets/tcp.js';
+export {
+  forward,
+  Forwarder,
+  parseForwardRule,
+  type ForwardRule,
+  type ForwardOptions,
+  type ForwardedConnection,
+} from './forward.js';
 export { UdpSocket, type RemoteInfo } from './sockets/udp.js';
 export { ZeroTierSocket, ZeroTierListener, type AcceptOptions } from './sockets/promises.js';
 export {

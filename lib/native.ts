@@ -138,7 +138,8 @@ export declare class NativeNode {
    * below 2^31; sockets accepted by a listener get ids from the engine (2^31 and up).
    * Every result arrives as a 'socket' event with that id.
    */
-  tcpConnect(id: number, ip: string, port: number, timeoutMs: number): void;
+  /** localPort 0 (or none): an ephemeral port. */
+  tcpConnect(id: number, ip: string, port: number, timeoutMs: number, localPort?: number): void;
   /** ip '' listens on every address of both families; port 0 picks one ('listening' says which). */
   tcpListen(id: number, ip: string, port: number): void;
   /** Copies the bytes; 'wrote' events report them handed to lwIP, oldest first. */
@@ -161,6 +162,8 @@ export declare class NativeNode {
   controllerCall(op: string, nwid: string, member: string, body: string): Promise<string>;
   udpBind(id: number, ip: string, port: number): void;
   udpSend(id: number, ip: string, port: number, data: Uint8Array): void;
+  /** Whether the node's event channel keeps the process alive (default true). */
+  keepAlive(on: boolean): void;
   /** Stops the engine thread and closes the sockets; idempotent. */
   close(): void;
 }

@@ -1,59 +1,76 @@
 /**
  * Drop-ins for node:net and node:dgram over the process's ZeroTier node (NodeService):
- * `net.createConnection`, `net.createServer`, `dgram.createSocket`, and the promise API
- * (`connect`, `listen`).
+ * `net` has node:net's members (docs/net-compat.md lists each one and how it compares),
+ * `dgram.createSocket`, and the promise API (`connect`, `listen`).
  */
 import { once } from 'node:events';
+import nodeNet from 'node:net';
 
-import { NodeService, type ZeroTierNode } from './node.js';
+import type { ZeroTierNode } from './node.js';
+import { normalizeArgs, type ConnectArgs, type SocketConnectOptions } from './sockets/net-args.js';
+import { notSupported } from './sockets/net-errors.js';
 import { ZeroTierListener, ZeroTierSocket } from './sockets/promises.js';
-import { Server, Socket, type ListenOptions, type TcpConnectOptions } from './sockets/tcp.js';
+import { runningNode } from './sockets/running.js';
+import { Socket } from './sockets/tcp.js';
+import { Server, type ListenOptions, type ServerOptions } from './sockets/tcp-server.js';
 import { UdpSocket } from './sockets/udp.js';
 
-function runningNode(node?: ZeroTierNode): ZeroTierNode {
-  const n = node ?? NodeService.node;
-  if (n === undefined || n.closed) {
-    const e = new Error('no ZeroTier node is running: start one with NodeService.acquire()');
-    (e as Error & { code: string }).code = 'ERR_ZT_NO_NODE';
-    throw e;
-  }
-  return n;
-}
+export type NetConnectOptions = SocketConnectOptions;
 
-export interface NetConnectOptions extends TcpConnectOptions {
-  node?: ZeroTierNode;
-}
-
-function createConnection(
-  options: NetConnectOptions | number,
-  host?: string | (() => void),
-  cb?: () => void,
-): Socket {
-  const opts: NetConnectOptions =
-    typeof options === 'number'
-      ? { port: options, host: typeof host === 'string' ? host : '' }
-      : options;
-  if (typeof host === 'function') cb = host;
-  const socket = new Socket(runningNode(opts.node).sockets).connectTo(opts);
-  if (cb) socket.once('connect', cb);
-  return socket;
+/** net.createConnection / net.connect: every form node:net takes. */
+function createConnection(...args: ConnectArgs | unknown[]): Socket {
+  const [options, cb] = normalizeArgs(args);
+  const opts = options as SocketConnectOptions;
+  const socket = new Socket(opts);
+  if (opts.timeout) socket.setTimeout(opts.timeout);
+  return socket.connectNormalized(opts, cb as (() => void) | null);
 }
 
 function createServer(
-  options?: { node?: ZeroTierNode } | ((socket: Socket) => void),
+  options?: ServerOptions | ((socket: Socket) => void),
   listener?: (socket: Socket) => void,
 ): Server {
-  const node = typeof options === 'object' ? options.node : undefined;
-  if (typeof options === 'function') listener = options;
-  return new Server(runningNode(node).sockets, listener);
+  return new Server(options, listener);
 }
+
+/**
+ * Happy-eyeballs settings: our connect tries a lookup's addresses in order, one at a
+ * time, so these only keep code that sets them working.
+ */
+let autoSelectFamily = true;
+let autoSelectFamilyAttemptTimeout = 250;
 
 export const net = {
   Socket,
+  Stream: Socket,
   Server,
   createConnection,
   connect: createConnection,
   createServer,
+  isIP: nodeNet.isIP,
+  isIPv4: nodeNet.isIPv4,
+  isIPv6: nodeNet.isIPv6,
+  // Plain values with no socket behind them: Node's own classes serve unchanged.
+  SocketAddress: nodeNet.SocketAddress,
+  BlockList: nodeNet.BlockList,
+  getDefaultAutoSelectFamily: (): boolean => autoSelectFamily,
+  setDefaultAutoSelectFamily(value: boolean): void {
+    if (typeof value !== 'boolean') throw new TypeError('value must be a boolean');
+    autoSelectFamily = value;
+  },
+  getDefaultAutoSelectFamilyAttemptTimeout: (): number => autoSelectFamilyAttemptTimeout,
+  setDefaultAutoSelectFamilyAttemptTimeout(value: number): void {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError('value must be >= 1');
+    autoSelectFamilyAttemptTimeout = Math.max(10, value);
+  },
+  /** Windows-only and deprecated in Node; nothing to do for ZeroTier sockets. */
+  _setSimultaneousAccepts(): void {
+    throw notSupported('net._setSimultaneousAccepts (deprecated, Windows only)');
+  },
+  _normalizeArgs: normalizeArgs,
+  _createServerHandle(): never {
+    throw notSupported('net._createServerHandle (an internal of node:net)');
+  },
 };
 
 export const dgram = {
@@ -79,9 +96,10 @@ export async function connect(options: NetConnectOptions): Promise<ZeroTierSocke
 export async function listen(
   options: ListenOptions & { node?: ZeroTierNode } = {},
 ): Promise<ZeroTierListener> {
-  const server = createServer({ node: options.node });
+  const { node, ...listenOptions } = options;
+  const server = createServer({ node });
   const failed = once(server, 'error').then(([e]) => Promise.reject(e as Error));
-  server.listen(options);
+  server.listen({ port: 0, ...listenOptions });
   await Promise.race([once(server, 'listening'), failed]);
   return new ZeroTierListener(server);
 }

@@ -244,6 +244,20 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
     return this.#native.port;
   }
 
+  /**
+   * ref() (the default) keeps the process alive while the node runs; after unref() only
+   * open sockets and servers that are ref'd do, as handles do in Node.
+   */
+  ref(): this {
+    if (!this.#closed) this.sockets.holdNode(true);
+    return this;
+  }
+
+  unref(): this {
+    if (!this.#closed) this.sockets.holdNode(false);
+    return this;
+  }
+
   /** Whether a root has answered recently. */
   get online(): boolean {
     return this.#online;

@@ -7,13 +7,15 @@ import { inspect } from 'node:util';
 
 type CodedError<E extends Error> = E & { code: string };
 
-function coded<E extends Error>(error: E, code: string): CodedError<E> {
+export function coded<E extends Error>(error: E, code: string): CodedError<E> {
   const e = error as CodedError<E>;
+  const name = error.name;
   e.code = code;
   // Node shows the code in the name line: "TypeError [ERR_INVALID_ARG_TYPE]: ...".
-  Object.defineProperty(e, 'name', { value: `${error.name} [${code}]`, configurable: true });
+  Object.defineProperty(e, 'name', { value: `${name} [${code}]`, configurable: true });
   void e.stack; // V8 formats the stack lazily: make it now, with the decorated name
-  Object.defineProperty(e, 'name', { value: error.name, configurable: true });
+  // Then the plain name again, as Node's errors have it (inherited, not an own property).
+  delete (e as { name?: string }).name;
   return e;
 }
 

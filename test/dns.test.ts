@@ -255,7 +255,7 @@ describe('names on a lab network', () => {
       opened.mockRestore();
     }
     // Asked directly, the network's server refuses it (it forwards nothing).
-    const once = new DnsResolver(zeroTierTransport(ref.node.sockets), { tries: 1 });
+    const once = new DnsResolver(zeroTierTransport(ref.node), { tries: 1 });
     await expect(once.query('example.com', 'A', [lease.dns!.servers[0]!])).rejects.toMatchObject({
       code: 'EREFUSED',
     });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `zerotier-sockets` command: dispatches to its subcommands. */
 import { runBenchCommand } from './bench.js';
+import { runForward } from './forward.js';
 import { runIdtool, idtoolUsage } from './idtool.js';
 import { runInspect } from './inspect.js';
 import { CliError, processIo, type CliIo } from './io.js';
@@ -17,6 +18,8 @@ Commands:
   inspect <capture.pcap> [--identity <file>]... [--json]
                         decode captured ZeroTier traffic and check its MACs
   node --storage <dir>  run a node in the foreground, printing its events
+  forward --storage <dir> <rule>...
+                        forward TCP between this host and ZeroTier networks
   planet make|show      make a custom planet (roots), or show one
   resolve <name> --network <nwid> --storage <dir>
                         resolve a name through a network's DNS servers
@@ -37,6 +40,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await runInspect(rest, io);
       case 'node':
         return await runNode(rest, io);
+      case 'forward':
+        return await runForward(rest, io);
       case 'planet':
         return await runPlanet(rest, io);
       case 'lab':

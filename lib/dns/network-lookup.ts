@@ -7,6 +7,7 @@
 import { BlockList, isIP } from 'node:net';
 
 import type { NetworkInfo } from '../network.js';
+import type { ZeroTierNode } from '../node.js';
 import type { SocketChannel } from '../sockets/channel.js';
 import { Socket } from '../sockets/tcp.js';
 import { UdpSocket } from '../sockets/udp.js';
@@ -16,10 +17,9 @@ import { canonicalName, reverseName } from './zone.js';
 const DNS_PORT = 53;
 const MAX_TCP_MESSAGE = 65535;
 
-/** What name resolution needs from a node. */
-export interface NameHost {
-  readonly sockets: SocketChannel;
-  networkInfos(): Promise<NetworkInfo[]>;
+/** Queries over the node's own UDP and TCP sockets. */
+export function zeroTierTransport(node: ZeroTierNode): DnsTransport {
+  return nodeTransport(node.sockets, node);
 }
 
 export interface ResolvedAddress {
@@ -27,8 +27,7 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-/** Queries over the node's own UDP and TCP sockets. */
-export function zeroTierTransport(channel: SocketChannel): DnsTransport {
+function nodeTransport(channel: SocketChannel, node: ZeroTierNode): DnsTransport {
   return {
     udp(server, query, accept, timeoutMs) {
       return new Promise<Buffer>((resolve, reject) => {
@@ -51,11 +50,7 @@ export function zeroTierTransport(channel: SocketChannel): DnsTransport {
     },
     tcp(server, query, timeoutMs) {
       return new Promise<Buffer>((resolve, reject) => {
-        const socket = new Socket(channel).connectTo({
-          host: server,
-          port: DNS_PORT,
-          timeoutMs,
-        });
+        const socket = new Socket({ node }).connect({ host: server, port: DNS_PORT, timeoutMs });
         const timer = setTimeout(() => finish(new Error('timeout')), timeoutMs);
         let got = Buffer.alloc(0);
         const finish = (err: Error | undefined, reply?: Buffer) => {
@@ -107,10 +102,10 @@ export class NetworkNames {
   readonly resolver: DnsResolver;
 
   constructor(
-    private readonly host: NameHost,
+    private readonly host: ZeroTierNode,
     options: ResolverOptions & { transport?: DnsTransport } = {},
   ) {
-    this.resolver = new DnsResolver(options.transport ?? zeroTierTransport(host.sockets), options);
+    this.resolver = new DnsResolver(options.transport ?? zeroTierTransport(host), options);
   }
 
   /**

@@ -19,8 +19,42 @@ export class SocketChannel {
   #nextId = 1;
   /** How sockets on this channel resolve host names; unset: only IP literals. */
   resolveHost: ResolveHost | undefined;
+  /** Whether the node itself keeps the process alive (ZeroTierNode#ref/unref). */
+  #nodeHeld = true;
+  /** Open sockets and servers that are ref'd: each keeps the process alive, as in Node. */
+  readonly #held = new Set<object>();
+  #alive = true;
 
-  constructor(readonly native: NativeNode) {}
+  constructor(readonly native: NativeNode) {
+    process.on('exit', this.#stopAtExit);
+  }
+
+  /**
+   * A process that ends with the node still running (unref'd, or process.exit()) stops
+   * the engine first: once Node tears the environment down, the engine's events could
+   * no longer reach JS.
+   */
+  readonly #stopAtExit = (): void => this.native.close();
+
+  /** The node's own ref/unref. */
+  holdNode(on: boolean): void {
+    this.#nodeHeld = on;
+    this.#updateAlive();
+  }
+
+  /** A socket or server that is open and ref'd keeps the process alive (on = true). */
+  hold(owner: object, on: boolean): void {
+    if (on) this.#held.add(owner);
+    else this.#held.delete(owner);
+    this.#updateAlive();
+  }
+
+  #updateAlive(): void {
+    const alive = this.#nodeHeld || this.#held.size > 0;
+    if (alive === this.#alive) return;
+    this.#alive = alive;
+    this.native.keepAlive(alive);
+  }
 
   /** A fresh id for a socket JS opens (the engine numbers accepted ones from 2^31). */
   allocate(owner: SocketOwner): number {
@@ -44,6 +78,7 @@ export class SocketChannel {
 
   /** The node closed: every socket hears a reset. */
   closeAll(): void {
+    process.off('exit', this.#stopAtExit);
     for (const [id, owner] of [...this.#owners]) {
       owner.onSocketEvent({ type: 'socket', kind: 'close', id, err: -14, value: 0 });
     }

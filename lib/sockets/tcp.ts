@@ -1,127 +1,219 @@
 /**
- * TCP over ZeroTier, shaped like node:net: Socket is a Duplex stream, Server emits
- * 'connection'. Flow control is end to end: the receive window reopens only as the
- * reader consumes, and a write's callback fires once the engine has taken its bytes.
+ * TCP over ZeroTier, shaped like node:net's Socket: a Duplex with Node's connect forms,
+ * events in Node's order ('lookup', 'connect', 'ready', 'data', 'end', 'close' with
+ * hadError), half-open sockets and Node's error codes. Flow control is end to end: the
+ * receive window reopens only as the reader consumes, and a write's callback fires once
+ * the engine has taken its bytes.
  */
-import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 
-import { fromLwip, LwipErr } from '../errors.js';
+import { fromLwip, LwipErr, systemError } from '../errors.js';
 import type { NativeEndpoint, NativeSocketEvent } from '../native.js';
-import { validateInteger, validateString } from '../validate.js';
-import type { SocketChannel, SocketOwner } from './channel.js';
+import type { ZeroTierNode } from '../node.js';
+import { invalidArgType, outOfRange } from '../validate.js';
+import type { ResolveHost, SocketChannel, SocketOwner } from './channel.js';
+import {
+  checkConnectOptions,
+  normalizeArgs,
+  resolveTarget,
+  type AcceptedConnection,
+  type SocketOptions,
+  type ConnectArgs,
+  type SocketConnectOptions,
+  type LookupFunction,
+} from './net-args.js';
+import { endedByOtherParty, socketClosed, socketClosedBeforeConnection } from './net-errors.js';
+import { channelOf } from './running.js';
+import { IdleTimer } from './idle-timer.js';
+import { TcpHandle } from './tcp-handle.js';
 
-export interface TcpConnectOptions {
-  host: string;
+export type { SocketConnectOptions, SocketOptions, LookupFunction } from './net-args.js';
+/** @deprecated the old name of SocketConnectOptions. */
+export type TcpConnectOptions = SocketConnectOptions;
+
+const kAccepted = Symbol('zerotier-sockets.accepted');
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
+/** Where a connect is going: addresses still to try and the errors of those tried. */
+interface ConnectTarget {
+  channel: SocketChannel;
+  addresses: string[];
   port: number;
-  /** Give up after this many ms (ETIMEDOUT); default 30 s. */
-  timeoutMs?: number;
-  noDelay?: boolean;
-}
-
-function checkHostPort(host: unknown, port: unknown): asserts host is string {
-  validateString(host, 'host');
-  if (isIP(host) === 0) {
-    const e = new TypeError(
-      `host must be an IP address on the network, not ${JSON.stringify(host)}`,
-    );
-    (e as TypeError & { code: string }).code = 'ERR_INVALID_IP_ADDRESS';
-    throw e;
-  }
-  validateInteger(port, 'port', 0, 65535);
+  timeoutMs: number;
+  localPort: number;
+  errors: Error[];
 }
 
 export class Socket extends Duplex implements SocketOwner {
-  readonly #channel: SocketChannel;
-  #id = 0;
+  readonly #node: ZeroTierNode | undefined;
+  /** The engine's socket while open (Node's `_handle`). */
+  #handle: TcpHandle | undefined;
   #connecting = false;
+  #refed = true;
   #local: NativeEndpoint | undefined;
   #remote: NativeEndpoint | undefined;
   #unconsumed = 0;
-  #wantMore = true;
-  #pendingWrites: Array<{ left: number; cb: (err?: Error | null) => void }> = [];
-  #nativeOpen = false;
+  #pendingWrite: { left: number; cb: (err?: Error | null) => void } | undefined;
   #bytesRead = 0;
   #bytesWritten = 0;
-  #timeoutMs = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #target: { host: string; port: number } | undefined;
-  /** Writes and the end made while a host name is being resolved, run once connecting. */
-  #whileResolving: Array<() => void> | undefined;
+  readonly #idle = new IdleTimer(() => this.emit('timeout'));
+  #noDelay: boolean;
+  #keepAlive: boolean;
+  #keepAliveDelayMs: number;
+  #resetOnDestroy = false;
+  /** connect() was called or the socket was accepted: Node has a handle then. */
+  #hadHandle = false;
+  #onDestroy: (() => void) | undefined;
+  /** The Server that accepted this socket (null for clients), as in node:net. */
+  server: unknown = null;
 
-  /** @internal: sockets come from connect() or a Server. */
-  constructor(
-    channel: SocketChannel,
-    accepted?: { id: number; local?: NativeEndpoint; remote?: NativeEndpoint },
-  ) {
-    super({ allowHalfOpen: false, decodeStrings: true });
-    this.#channel = channel;
+  constructor(options: SocketOptions & { [kAccepted]?: AcceptedConnection } = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw invalidArgType('options', 'of type object', options);
+    }
+    const delay = options.keepAliveInitialDelay;
+    if (delay !== undefined && typeof delay !== 'number') {
+      throw invalidArgType('options.keepAliveInitialDelay', 'of type number', delay);
+    }
+    super({
+      ...(options.readable === false ? { readable: false } : {}),
+      ...(options.writable === false ? { writable: false } : {}),
+      signal: options.signal,
+      highWaterMark: options.highWaterMark,
+      allowHalfOpen: Boolean(options.allowHalfOpen),
+      // 'close' carries hadError and comes after the native side let go (see _destroy).
+      emitClose: false,
+      autoDestroy: true,
+      decodeStrings: true,
+    });
+    this.#node = options.node;
+    this.#noDelay = Boolean(options.noDelay);
+    this.#keepAlive = Boolean(options.keepAlive);
+    this.#keepAliveDelayMs = Math.max(0, delay ?? 0);
+    this.on('end', () => {
+      // Node: once the peer ended, a socket that is not half-open refuses more writes.
+      if (!this.allowHalfOpen) this.write = this.#writeAfterFin as Duplex['write'];
+    });
+    const accepted = options[kAccepted];
     if (accepted !== undefined) {
-      this.#id = accepted.id;
+      this.#setHandle(new TcpHandle(accepted.channel, accepted.id));
       this.#local = accepted.local;
       this.#remote = accepted.remote;
-      this.#nativeOpen = true;
-      channel.adopt(accepted.id, this);
+      this.#hadHandle = true;
+      this.#onDestroy = accepted.onDestroy;
+      accepted.channel.adopt(accepted.id, this);
+      this.#applySocketOptions();
+      if (accepted.pauseOnCreate) this.pause();
+      else this.read(0);
     }
   }
 
   /** @internal */
-  connectTo(options: TcpConnectOptions): this {
-    const resolveHost = this.#channel.resolveHost;
-    if (
-      typeof options.host === 'string' &&
-      isIP(options.host) === 0 &&
-      options.host !== '' &&
-      resolveHost
-    ) {
-      // A host name: resolved on the network's DNS (dns/network-lookup.ts), then connected.
-      validateInteger(options.port, 'port', 0, 65535);
-      this.#target = { host: options.host, port: options.port };
-      this.#connecting = true;
-      this.#whileResolving = [];
-      const flush = () => {
-        const held = this.#whileResolving ?? [];
-        this.#whileResolving = undefined;
-        for (const run of held) run();
-      };
-      resolveHost(options.host, 0).then(
-        ({ address, family }) => {
-          this.emit('lookup', null, address, family, options.host);
-          if (!this.destroyed) this.connectTo({ ...options, host: address });
-          flush();
-        },
-        (err: Error) => {
-          this.#connecting = false;
-          this.emit('lookup', err, undefined, undefined, options.host);
-          this.destroy(err);
-          flush();
-        },
-      );
-      return this;
+  static fromAccepted(accepted: AcceptedConnection, options: SocketOptions): Socket {
+    return new Socket({ ...options, [kAccepted]: accepted });
+  }
+
+  // --- connecting ---
+
+  connect(...args: ConnectArgs | unknown[]): this {
+    const [options, cb] = normalizeArgs(args);
+    return this.#connect(options as SocketConnectOptions, cb);
+  }
+
+  /** @internal: createConnection's path, with its arguments already read. */
+  connectNormalized(options: SocketConnectOptions, cb: (() => void) | null): this {
+    return this.#connect(options, cb);
+  }
+
+  #connect(options: SocketConnectOptions, cb: ((...a: unknown[]) => void) | null): this {
+    if (cb !== null) this.once('connect', cb);
+    const port = checkConnectOptions(options);
+    if (this.#connecting || this.#handle) return this; // Node ignores a second connect
+    if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
+    if (options.noDelay !== undefined) this.#noDelay = Boolean(options.noDelay);
+    if (options.keepAlive !== undefined) this.#keepAlive = Boolean(options.keepAlive);
+    if (options.keepAliveInitialDelay !== undefined) {
+      this.#keepAliveDelayMs = Math.max(0, options.keepAliveInitialDelay);
     }
-    checkHostPort(options.host, options.port);
-    this.#target = { host: options.host, port: options.port };
+    const channel = channelOf(options.node ?? this.#node);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#connecting = true;
-    this.#id = this.#channel.allocate(this);
-    this.#nativeOpen = true;
-    this.#channel.native.tcpConnect(
-      this.#id,
-      options.host,
-      options.port,
-      options.timeoutMs ?? 30_000,
+    this.#hadHandle = true;
+    this.#idle.touch();
+    const host = options.host || 'localhost';
+    // No lookup of the caller's: names on the node's networks go to their DNS servers.
+    const lookup =
+      options.lookup ?? (channel.resolveHost ? networkLookup(channel.resolveHost) : undefined);
+    resolveTarget(
+      host,
+      port,
+      { ...options, lookup },
+      {
+        emitLookup: (err, address, family) => this.emit('lookup', err, address, family, host),
+        stillConnecting: () => this.#connecting,
+      },
+      (err, addresses) => {
+        if (err) this.destroy(err);
+        else {
+          const localPort = options.localPort ?? 0;
+          this.#attempt({ channel, addresses, port, timeoutMs, localPort, errors: [] });
+        }
+      },
     );
-    if (options.noDelay) this.setNoDelay(true);
     return this;
   }
+
+  /** Connects to the first address that answers, in order (Node's autoSelectFamily). */
+  #attempt(target: ConnectTarget): void {
+    const [address, ...rest] = target.addresses;
+    if (address === undefined) {
+      const [first] = target.errors;
+      const e =
+        target.errors.length === 1 && first !== undefined
+          ? first
+          : Object.assign(new AggregateError(target.errors), {
+              code: (first as NodeJS.ErrnoException | undefined)?.code,
+            });
+      this.destroy(e);
+      return;
+    }
+    this.emit('connectionAttempt', address, target.port, isIP(address));
+    this.#target = { ...target, address, addresses: rest };
+    this.#setHandle(
+      TcpHandle.connect(
+        target.channel,
+        this,
+        address,
+        target.port,
+        target.timeoutMs,
+        target.localPort,
+      ),
+    );
+  }
+
+  #target: (ConnectTarget & { address: string }) | undefined;
+
+  #applySocketOptions(): void {
+    const handle = this.#connectedHandle();
+    if (this.#noDelay) handle?.noDelay(true);
+    if (this.#keepAlive) handle?.keepAlive(Math.max(this.#keepAliveDelayMs, 1));
+  }
+
+  #connectedHandle(): TcpHandle | undefined {
+    return this.#connecting ? undefined : this.#handle;
+  }
+
+  // --- state, as node:net reports it ---
 
   get connecting(): boolean {
     return this.#connecting;
   }
   get pending(): boolean {
-    return this.#connecting || this.#remote === undefined;
+    return this.#handle === undefined || this.#connecting;
   }
-  get readyState(): string {
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
     if (this.#connecting) return 'opening';
     if (this.readable && this.writable) return 'open';
     if (this.readable) return 'readOnly';
@@ -143,110 +235,148 @@ export class Socket extends Duplex implements SocketOwner {
   get localPort(): number | undefined {
     return this.#local?.port;
   }
+  get localFamily(): string | undefined {
+    return this.#local?.family;
+  }
   get bytesRead(): number {
     return this.#bytesRead;
   }
+  /** Bytes handed to write(), including those still queued (as Node counts them). */
   get bytesWritten(): number {
-    return this.#bytesWritten;
+    let queued = 0;
+    const buffered = (this as unknown as { writableBuffer?: Array<{ chunk: Buffer }> })
+      .writableBuffer;
+    for (const entry of buffered ?? []) queued += entry.chunk.length;
+    return this.#bytesWritten + queued;
+  }
+  get bufferSize(): number | undefined {
+    return this.#handle ? this.writableLength : undefined;
+  }
+  get timeout(): number | undefined {
+    return this.#idle.ms;
   }
 
   address(): NativeEndpoint | Record<string, never> {
-    return this.#local ?? {};
+    return this.#connectedHandle() && this.#local ? { ...this.#local } : {};
   }
 
-  setNoDelay(noDelay = true): this {
-    if (this.#nativeOpen) this.#channel.native.socketControl(this.#id, 'nodelay', noDelay ? 1 : 0);
+  setNoDelay(noDelay?: boolean): this {
+    const on = noDelay === undefined ? true : Boolean(noDelay);
+    if (on !== this.#noDelay) {
+      this.#noDelay = on;
+      this.#connectedHandle()?.noDelay(on);
+    }
     return this;
   }
 
-  setKeepAlive(enable = false, initialDelay = 0): this {
-    if (this.#nativeOpen) {
-      this.#channel.native.socketControl(
-        this.#id,
-        'keepalive',
-        enable ? Math.max(initialDelay, 1) : 0,
-      );
-    }
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    this.#keepAlive = Boolean(enable);
+    this.#keepAliveDelayMs = Math.max(0, Math.trunc(initialDelay ?? 0));
+    this.#connectedHandle()?.keepAlive(this.#keepAlive ? Math.max(this.#keepAliveDelayMs, 1) : 0);
     return this;
   }
 
   setTimeout(ms: number, callback?: () => void): this {
-    this.#timeoutMs = ms;
-    if (callback) this.once('timeout', callback);
-    this.#touch();
+    if (typeof ms !== 'number') throw invalidArgType('msecs', 'of type number', ms);
+    if (ms < 0 || !Number.isFinite(ms))
+      throw outOfRange('msecs', 'a non-negative finite number', ms);
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw invalidArgType('callback', 'of type function', callback);
+    }
+    if (!this.destroyed) this.#idle.set(ms);
+    if (ms === 0) {
+      if (callback) this.removeListener('timeout', callback);
+    } else if (callback) {
+      this.once('timeout', callback);
+    }
     return this;
   }
 
+  /** While open, a ref'd socket keeps the process alive (see ZeroTierNode#unref). */
   ref(): this {
+    this.#refed = true;
+    this.#handle?.channel.hold(this, true);
     return this;
   }
   unref(): this {
+    this.#refed = false;
+    this.#handle?.channel.hold(this, false);
     return this;
   }
 
-  #touch(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#timeoutMs > 0 && !this.destroyed) {
-      this.#timer = setTimeout(() => this.emit('timeout'), this.#timeoutMs);
-    }
+  #setHandle(handle: TcpHandle | undefined): void {
+    if (this.#handle !== handle) this.#handle?.channel.hold(this, false);
+    this.#handle = handle;
+    if (handle && this.#refed) handle.channel.hold(this, true);
   }
+
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  /** Closes with a TCP reset (RST) instead of an orderly FIN. */
+  resetAndDestroy(): this {
+    if (!this.#handle && !this.#connecting) {
+      this.destroy(socketClosed());
+    } else if (this.#connecting) {
+      this.once('connect', () => this.resetAndDestroy());
+    } else {
+      this.#resetOnDestroy = true;
+      this.destroy();
+    }
+    return this;
+  }
+
+  override async [Symbol.asyncDispose](): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((resolve) => {
+      this.once('close', () => resolve());
+      this.destroy();
+    });
+  }
+
+  #writeAfterFin = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+    if (!this.writableEnded) {
+      return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as never);
+    }
+    const callback = typeof encoding === 'function' ? encoding : cb;
+    const e = endedByOtherParty();
+    if (typeof callback === 'function') process.nextTick(callback as (e: Error) => void, e);
+    this.destroy(e);
+    return false;
+  };
+
+  // --- the engine's news ---
 
   /** @internal */
   onSocketEvent(e: NativeSocketEvent): void {
-    this.#touch();
     switch (e.kind) {
       case 'connect':
-        this.#connecting = false;
-        if (e.err !== undefined && e.err !== LwipErr.OK) {
-          this.#nativeOpen = false;
-          this.destroy(
-            fromLwip(e.err, {
-              syscall: 'connect',
-              address: this.#target?.host,
-              port: this.#target?.port,
-            }),
-          );
-          return;
-        }
-        this.#local = e.local;
-        this.#remote = e.remote;
-        this.emit('connect');
-        this.emit('ready');
+        this.#onConnect(e);
         break;
       case 'data':
         if (e.data === undefined) return;
+        this.#idle.touch();
         this.#bytesRead += e.data.length;
         this.#unconsumed += e.data.length;
-        this.#wantMore = this.push(e.data);
-        if (this.#wantMore) this.#consume();
+        if (this.push(e.data)) this.#consume();
         break;
       case 'end':
+        this.#idle.touch();
         this.push(null);
+        // Let 'end' (and the close it leads to) happen even if nobody reads (Node does this).
+        this.read(0);
         break;
-      case 'wrote': {
-        let n = e.value;
-        for (let head = this.#pendingWrites[0]; n > 0 && head; head = this.#pendingWrites[0]) {
-          const take = Math.min(n, head.left);
-          head.left -= take;
-          n -= take;
-          if (head.left > 0) break;
-          this.#pendingWrites.shift();
-          head.cb();
-        }
+      case 'wrote':
+        this.#onWrote(e.value);
         break;
-      }
       case 'close':
-        this.#nativeOpen = false;
-        this.#channel.release(this.#id);
+        this.#handle?.release();
+        this.#setHandle(undefined);
         if (e.err !== undefined && e.err !== LwipErr.OK) {
-          this.destroy(
-            fromLwip(e.err, {
-              syscall: 'read',
-              address: this.#remote?.address,
-              port: this.#remote?.port,
-            }),
-          );
+          this.destroy(fromLwip(e.err, { syscall: 'read' }));
         } else {
           this.push(null);
           this.destroy();
@@ -257,16 +387,99 @@ export class Socket extends Duplex implements SocketOwner {
     }
   }
 
+  #onConnect(e: NativeSocketEvent): void {
+    const target = this.#target;
+    if (target === undefined) return;
+    if (e.err !== undefined && e.err !== LwipErr.OK) {
+      this.#handle?.release();
+      this.#setHandle(undefined);
+      // A local port in use: Node binds (libuv sets SO_REUSEADDR), then connect fails
+      // with EADDRNOTAVAIL when that address and port pair is taken; lwIP refuses at bind.
+      const error =
+        e.err === LwipErr.USE
+          ? systemError('EADDRNOTAVAIL', {
+              syscall: 'connect',
+              address: target.address,
+              port: target.port,
+            })
+          : fromLwip(e.err, { syscall: 'connect', address: target.address, port: target.port });
+      this.emit(
+        'connectionAttemptFailed',
+        target.address,
+        target.port,
+        isIP(target.address),
+        error,
+      );
+      if (this.destroyed) return;
+      if (target.addresses.length > 0 || target.errors.length > 0) {
+        this.#attempt({ ...target, errors: [...target.errors, error] });
+      } else {
+        this.#connecting = false;
+        this.destroy(error);
+      }
+      return;
+    }
+    this.#connecting = false;
+    this.#local = e.local;
+    this.#remote = e.remote;
+    this.#idle.touch();
+    this.#applySocketOptions();
+    this.emit('connect');
+    this.emit('ready');
+    if (!this.isPaused()) this.read(0);
+  }
+
+  #onWrote(n: number): void {
+    const head = this.#pendingWrite;
+    if (head === undefined) return;
+    head.left -= n;
+    if (head.left <= 0) {
+      this.#pendingWrite = undefined;
+      head.cb();
+    }
+  }
+
   #consume(): void {
-    if (this.#unconsumed > 0 && this.#nativeOpen) {
-      this.#channel.native.socketControl(this.#id, 'consumed', this.#unconsumed);
+    if (this.#unconsumed > 0 && this.#handle) {
+      this.#handle.consumed(this.#unconsumed);
       this.#unconsumed = 0;
     }
   }
 
+  // --- Duplex ---
+
   override _read(): void {
-    this.#wantMore = true;
     this.#consume();
+  }
+
+  #send(chunks: Buffer[], cb: (err?: Error | null) => void): void {
+    if (this.#connecting) {
+      const onClose = () => cb(socketClosedBeforeConnection());
+      this.once('close', onClose);
+      this.once('connect', () => {
+        this.off('close', onClose);
+        this.#send(chunks, cb);
+      });
+      return;
+    }
+    const handle = this.#handle;
+    if (handle === undefined) {
+      cb(socketClosed());
+      return;
+    }
+    let total = 0;
+    for (const c of chunks) total += c.length;
+    this.#idle.touch();
+    // A zero-length write has nothing for the engine to report: it is done at once.
+    if (total === 0) {
+      cb();
+      return;
+    }
+    this.#bytesWritten += total;
+    this.#pendingWrite = { left: total, cb };
+    // One engine write for corked chunks, as writev is one system call in Node: the engine
+    // takes them together, before any answer to the first can arrive.
+    handle.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
   }
 
   override _write(
@@ -274,137 +487,54 @@ export class Socket extends Duplex implements SocketOwner {
     _encoding: BufferEncoding,
     cb: (err?: Error | null) => void,
   ): void {
-    if (this.#whileResolving !== undefined) {
-      this.#whileResolving.push(() => this._write(chunk, _encoding, cb));
-      return;
-    }
-    if (!this.#nativeOpen) {
-      cb(fromLwip(LwipErr.CLSD, { syscall: 'write' }));
-      return;
-    }
-    this.#bytesWritten += chunk.length;
-    this.#pendingWrites.push({ left: chunk.length, cb });
-    this.#channel.native.socketWrite(this.#id, chunk);
-    this.#touch();
+    this.#send([chunk], cb);
+  }
+
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    cb: (err?: Error | null) => void,
+  ): void {
+    this.#send(
+      chunks.map((c) => c.chunk),
+      cb,
+    );
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.#whileResolving !== undefined) {
-      this.#whileResolving.push(() => this._final(cb));
+    if (this.#connecting) {
+      this.once('connect', () => this._final(cb));
       return;
     }
-    if (this.#nativeOpen) this.#channel.native.socketControl(this.#id, 'shutdown');
+    this.#handle?.shutdown();
     cb();
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#nativeOpen) {
-      this.#nativeOpen = false;
-      this.#channel.native.socketControl(this.#id, err ? 'abort' : 'close');
-      this.#channel.release(this.#id);
-    }
-    const pending = this.#pendingWrites;
-    this.#pendingWrites = [];
-    for (const p of pending) p.cb(err ?? fromLwip(LwipErr.CLSD, { syscall: 'write' }));
+    this.#idle.stop();
+    this.#connecting = false;
+    this.#handle?.close(this.#resetOnDestroy);
+    this.#setHandle(undefined);
+    const pending = this.#pendingWrite;
+    this.#pendingWrite = undefined;
+    pending?.cb(err ?? socketClosed());
     cb(err);
+    this.#onDestroy?.();
+    // Node emits 'close' once the handle has closed: after 'error', in a later turn.
+    if (this.#hadHandle) setImmediate(() => this.emit('close', err !== null && err !== undefined));
+    else process.nextTick(() => this.emit('close'));
   }
 }
 
-export interface ListenOptions {
-  port?: number;
-  host?: string;
-}
+// The Server lives beside the Socket; importers of this module find both here.
+export { Server, type ListenOptions, type ServerOptions } from './tcp-server.js';
 
-export class Server extends EventEmitter implements SocketOwner {
-  readonly #channel: SocketChannel;
-  #id = 0;
-  #local: NativeEndpoint | undefined;
-  #listening = false;
-  readonly #connections = new Set<Socket>();
-
-  /** @internal */
-  constructor(channel: SocketChannel, connectionListener?: (socket: Socket) => void) {
-    super();
-    this.#channel = channel;
-    if (connectionListener) this.on('connection', connectionListener);
-  }
-
-  get listening(): boolean {
-    return this.#listening;
-  }
-
-  address(): NativeEndpoint | null {
-    return this.#local ?? null;
-  }
-
-  listen(port?: number | ListenOptions, host?: string | (() => void), cb?: () => void): this {
-    let options: ListenOptions = typeof port === 'object' ? port : { port };
-    if (typeof host === 'function') cb = host;
-    else if (typeof host === 'string') options = { ...options, host };
-    const p = options.port ?? 0;
-    validateInteger(p, 'port', 0, 65535);
-    const h = options.host ?? '';
-    if (h !== '' && isIP(h) === 0) throw new TypeError(`host must be an IP address, not ${h}`);
-    if (cb) this.once('listening', cb);
-    this.#id = this.#channel.allocate(this);
-    this.#channel.native.tcpListen(this.#id, h === '0.0.0.0' || h === '::' ? '' : h, p);
-    return this;
-  }
-
-  /** @internal */
-  onSocketEvent(e: NativeSocketEvent): void {
-    if (e.kind === 'listening') {
-      if (e.err !== undefined && e.err !== LwipErr.OK) {
-        this.#channel.release(this.#id);
-        this.emit('error', fromLwip(e.err, { syscall: 'listen', port: e.local?.port }));
-        return;
-      }
-      this.#local = e.local;
-      this.#listening = true;
-      this.emit('listening');
-    } else if (e.kind === 'accept' && e.accepted !== undefined) {
-      const socket = new Socket(this.#channel, {
-        id: e.accepted,
-        local: e.local,
-        remote: e.remote,
-      });
-      this.#connections.add(socket);
-      socket.once('close', () => this.#connections.delete(socket));
-      this.emit('connection', socket);
-    } else if (e.kind === 'close') {
-      this.#listening = false;
-    }
-  }
-
-  getConnections(cb: (err: Error | null, count: number) => void): this {
-    cb(null, this.#connections.size);
-    return this;
-  }
-
-  close(cb?: (err?: Error) => void): this {
-    if (this.#listening) {
-      this.#listening = false;
-      this.#channel.native.socketControl(this.#id, 'close');
-      this.#channel.release(this.#id);
-      queueMicrotask(() => this.emit('close'));
-      if (cb) this.once('close', () => cb());
-    } else if (cb) {
-      const e = new Error('Server is not running.');
-      (e as Error & { code: string }).code = 'ERR_SERVER_NOT_RUNNING';
-      queueMicrotask(() => cb(e));
-    }
-    return this;
-  }
-
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#listening) await new Promise<void>((r) => this.close(() => r()));
-  }
+/** dns.lookup's shape over the node's network DNS (dns/network-lookup.ts via the channel). */
+function networkLookup(resolve: ResolveHost): LookupFunction {
+  return (hostname, options, callback) => {
+    const family = options.family === 4 || options.family === 6 ? options.family : 0;
+    resolve(hostname, family).then(
+      (r) => (options.all ? callback(null, [r]) : callback(null, r.address, r.family)),
+      (err: NodeJS.ErrnoException) => callback(err, options.all ? [] : ''),
+    );
+  };
 }

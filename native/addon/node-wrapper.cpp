@@ -160,6 +160,7 @@ Napi::Function NodeWrapper::Define(Napi::Env env) {
                          InstanceMethod<&NodeWrapper::UdpSend>("udpSend"),
                          InstanceMethod<&NodeWrapper::ControllerCall>("controllerCall"),
                          InstanceMethod<&NodeWrapper::Close>("close"),
+                         InstanceMethod<&NodeWrapper::KeepAlive>("keepAlive"),
                      });
 }
 
@@ -404,10 +405,14 @@ Napi::Value NodeWrapper::TcpConnect(const Napi::CallbackInfo& info) {
   tap::IpEndpoint remote;
   const uint32_t id = socketId(info[0]);
   if (id == 0 || !parseEndpoint(info[1], info[2], remote) || remote.len == 0) {
-    throw Napi::TypeError::New(info.Env(), "tcpConnect(id, ip, port, timeoutMs)");
+    throw Napi::TypeError::New(info.Env(), "tcpConnect(id, ip, port, timeoutMs[, localPort])");
   }
   const uint32_t timeoutMs = info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
-  engine_->post([id, remote, timeoutMs](Engine& e) { e.sockets().connect(id, remote, timeoutMs); });
+  const uint32_t localPort = info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
+  if (localPort > 65535) throw Napi::RangeError::New(info.Env(), "localPort above 65535");
+  engine_->post([id, remote, timeoutMs, localPort](Engine& e) {
+    e.sockets().connect(id, remote, timeoutMs, static_cast<uint16_t>(localPort));
+  });
   return info.Env().Undefined();
 }
 
@@ -518,6 +523,19 @@ Napi::Value NodeWrapper::Close(const Napi::CallbackInfo& info) {
       d.Reject(codedError(info.Env(), "ERR_ZT_NODE_CLOSED", "the node is closed").Value());
     }
     channel_->queries.clear();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NodeWrapper::KeepAlive(const Napi::CallbackInfo& info) {
+  const bool on = info[0].ToBoolean();
+  // Only while the engine runs: shutdown() released the thread-safe function.
+  if (engine_ && on != keepsAlive_) {
+    if (on)
+      channel_->tsfn.Ref(info.Env());
+    else
+      channel_->tsfn.Unref(info.Env());
+    keepsAlive_ = on;
   }
   return info.Env().Undefined();
 }

@@ -35,6 +35,8 @@ class NodeWrapper : public Napi::ObjectWrap<NodeWrapper> {
   Napi::Value UdpSend(const Napi::CallbackInfo& info);
   Napi::Value ControllerCall(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  // keepAlive(bool): whether the node's event channel keeps the process alive (ref/unref).
+  Napi::Value KeepAlive(const Napi::CallbackInfo& info);
 
   // What the engine thread and the JS thread share. Owned jointly, so a batch queued to
   // the thread-safe function stays valid even if the JS handle is collected first.
@@ -62,6 +64,7 @@ class NodeWrapper : public Napi::ObjectWrap<NodeWrapper> {
   std::string address_;
   uint16_t port_ = 0;
   bool closed_ = false;
+  bool keepsAlive_ = true;  // a new thread-safe function is referenced
 };
 
 }  // namespace zts::addon

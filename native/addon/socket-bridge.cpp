@@ -33,10 +33,12 @@ void SocketBridge::emitSimple(SocketEvent::Type type, uint32_t id, int err) {
   emit_(std::move(e));
 }
 
-void SocketBridge::connect(uint32_t id, const tap::IpEndpoint& remote, uint32_t timeoutMs) {
+void SocketBridge::connect(uint32_t id, const tap::IpEndpoint& remote, uint32_t timeoutMs,
+                           uint16_t localPort) {
   tap::SocketHandle h = 0;
   tap::ConnectOptions options;
   options.timeoutMs = timeoutMs;
+  options.localPort = localPort;
   const int err = table_->tcpConnect(remote, options, &h);
   if (err != ERR_OK) {
     emitSimple(T::kConnect, id, err);

@@ -45,7 +45,9 @@ class SocketBridge : public tap::SocketEvents {
   ~SocketBridge() override;
 
   // Commands from JS (engine thread).
-  void connect(uint32_t id, const tap::IpEndpoint& remote, uint32_t timeoutMs);
+  // localPort 0: an ephemeral port.
+  void connect(uint32_t id, const tap::IpEndpoint& remote, uint32_t timeoutMs,
+               uint16_t localPort = 0);
   void listen(uint32_t id, const tap::IpEndpoint& local);
   void write(uint32_t id, std::vector<uint8_t>&& data);
   void shutdown(uint32_t id);

@@ -22,8 +22,9 @@ export class NodeProcess {
   stderr = '';
   #waiters: Array<() => void> = [];
 
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [cliPath, 'node', '--json', ...args], {
+  /** `command`: the CLI command to run (`node`, `forward`), always with --json. */
+  constructor(args: string[], command = 'node') {
+    this.child = spawn(process.execPath, [cliPath, command, '--json', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let buf = '';
@@ -79,8 +80,8 @@ export class NodeProcess {
 }
 
 /** Spawns a node process, stopped when the test (or, with `suite`, the file) finishes. */
-export function spawnNode(args: string[], suite = false): NodeProcess {
-  const p = new NodeProcess(args);
+export function spawnNode(args: string[], suite = false, command = 'node'): NodeProcess {
+  const p = new NodeProcess(args, command);
   const stop = () => p.stop().then(() => undefined);
   if (suite) afterAll(stop);
   else onTestFinished(stop);

@@ -93,6 +93,14 @@
 /* A finer TCP clock than lwIP's 250 ms: delayed ACKs go out within 50 ms and the
  * retransmission timer counts in 100 ms ticks, which matters on paths of a few ms. */
 #define TCP_TMR_INTERVAL 50
+/* Closed connections hold their port in TIME_WAIT for 2 x TCP_MSL. lwIP's defaults (16,384
+ * ephemeral ports, 2 minutes) run out after 16,384 connections in a row to one peer; a
+ * virtual LAN needs nothing near a 60 s segment lifetime; the range is about Linux's. */
+#define TCP_MSL 5000UL
+#define TCP_LOCAL_PORT_RANGE_START 0x8000
+#define TCP_LOCAL_PORT_RANGE_END 0xffff
+/* The random first port, into that range (lwIP asks for this with a range of one's own). */
+#define TCP_ENSURE_LOCAL_PORT_RANGE(port) ((u16_t)((port) | 0x8000u))
 #define TCP_LISTEN_BACKLOG 0
 #define TCP_DEFAULT_LISTEN_BACKLOG 0xff
 
