@@ -3,7 +3,7 @@
  * same measurements over ZeroTier and over node:net on kernel loopback, several runs each.
  * Every step has a deadline; a step that fails or times out is recorded, never waited on.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -154,17 +154,44 @@ class BenchRun {
     return { client, target };
   }
 
+  /**
+   * A lab on a port that was free a moment ago; once more on another if that one was taken
+   * meanwhile (its API shares the number over TCP, which nobody checked). Its log's last
+   * lines go into the error, since the folder is removed at the end.
+   */
+  async #startLab(): Promise<LabHandle> {
+    for (let attempt = 1; ; attempt++) {
+      const dir = path.join(this.dir, `lab-${attempt}`);
+      try {
+        return await startLab({ dir, port: await freeLoopbackPort() });
+      } catch (e) {
+        let log = '';
+        try {
+          log = readFileSync(path.join(dir, 'lab.log'), 'utf8')
+            .trim()
+            .split('\n')
+            .slice(-3)
+            .join(' | ');
+        } catch {
+          // no log: the process did not get as far as writing one
+        }
+        const why = `the lab did not start: ${describeError(e)}${log ? `; its log: ${log}` : ''}`;
+        if (attempt === 2) throw new Error(why, { cause: e });
+        this.say(`${why}; trying another port`);
+      }
+    }
+  }
+
   /** The lab and both stacks' processes; a stack that cannot start fails its figures only. */
   async setUp(): Promise<void> {
     this.say('starting a lab (root + controller) on loopback');
     let labReady = false;
     try {
-      const dir = path.join(this.dir, 'lab');
-      this.#lab = await startLab({ dir, port: await freeLoopbackPort() });
+      this.#lab = await this.#startLab();
       this.#nwid = await this.#lab.createNetwork({ name: 'bench', ipv4: ['10.147.17.0/24'] });
       labReady = true;
     } catch (e) {
-      this.#setupErrors.zerotier = `the lab did not start: ${describeError(e)}`;
+      this.#setupErrors.zerotier = describeError(e);
     }
     this.say('starting the server and client processes (ZeroTier and node:net)');
     await Promise.all(
