@@ -163,7 +163,7 @@ class BenchRun {
     for (let attempt = 1; ; attempt++) {
       const dir = path.join(this.dir, `lab-${attempt}`);
       try {
-        return await startLab({ dir, port: await freeLoopbackPort() });
+        return await startLab({ dir, port: await freeLoopbackPort(), timeoutMs: 30_000 });
       } catch (e) {
         let log = '';
         try {
