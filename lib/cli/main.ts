@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `zerotier-sockets` command: dispatches to its subcommands. */
+import { runBenchCommand } from './bench.js';
 import { runForward } from './forward.js';
 import { runIdtool, idtoolUsage } from './idtool.js';
 import { runInspect } from './inspect.js';
@@ -24,6 +25,8 @@ Commands:
                         resolve a name through a network's DNS servers
   lab up|down|status|network|member
                         a private network on this machine: root + controller
+  bench [--runs N] [--quick] [--only <names>] [--json]
+                        TCP/UDP over ZeroTier against node:net, on this machine
 
 ${idtoolUsage}`;
 
@@ -45,6 +48,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await runLabCommand(rest, io);
       case 'resolve':
         return await runResolve(rest, io);
+      case 'bench':
+        return await runBenchCommand(rest, io);
       case '--help':
       case '-h':
       case 'help':

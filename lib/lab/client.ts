@@ -191,6 +191,8 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     while ((info = runningLab(dir)) === undefined || info.pid !== pid) {
       if (pid === undefined || !isAlive(pid) || Date.now() > deadline) {
+        // A lab still starting past the deadline would come up later with nobody to stop it.
+        if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
         throw new Error(`the lab did not start; see ${labFiles(dir).log}`);
       }
       await new Promise((r) => setTimeout(r, 50));
