@@ -13,7 +13,7 @@ fi
 
 # Build tools and the libraries the addon links, plus what the test suite drives (clang
 # and its runtime libraries build the libFuzzer targets).
-packages=(g++ make python3 cmake pkg-config curl liblwip-dev libsodium-dev liblz4-dev libgtest-dev clang-format
+packages=(g++ make python3 cmake pkg-config curl liblwip-dev libsodium-dev liblz4-dev libgtest-dev nlohmann-json3-dev clang-format
   clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,6 @@
 #include "controller-api.h"
 
+#include "../engine/util/json.h"
 #include "../engine/vl2/dictionary.h"
 
 namespace zts::addon {
@@ -22,18 +23,14 @@ vl1::ConfigReply convert(const lab::ConfigReply& r) {
   return out;
 }
 
+// The body is already JSON text (ours), so it is embedded as it is rather than re-parsed.
 std::string reply(int status, const std::string& body) {
   return "{\"status\":" + std::to_string(status) + ",\"body\":" + (body.empty() ? "null" : body) +
          "}";
 }
 
 std::string errorBody(const std::string& message) {
-  std::string escaped;
-  for (char c : message) {
-    if (c == '"' || c == '\\') escaped.push_back('\\');
-    if (static_cast<unsigned char>(c) >= 0x20) escaped.push_back(c);
-  }
-  return "{\"error\":\"" + escaped + "\"}";
+  return util::json::write(util::json::Value{{"error", message}});
 }
 
 }  // namespace
