@@ -5,13 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 
 import { Identity } from '../identity.js';
 import { NodeService, type ZeroTierNode } from '../node.js';
 import { generatePlanetKey, makePlanet, parsePlanet } from '../planet.js';
-import { loadOrCreateIdentity, writeFileAtomic } from '../storage.js';
+import {
+  loadOrCreateIdentity,
+  lockStorage,
+  writeFileAtomic,
+  type StorageLock,
+} from '../storage.js';
 import { labFiles, type LabInfo } from './files.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -118,7 +123,34 @@ export interface RunningLab {
  * use the lab, e.g. from a network namespace); the HTTP API stays on 127.0.0.1.
  */
 export async function runLab(dir: string, port: number, host = '127.0.0.1'): Promise<RunningLab> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // One lab per folder: a second one fails here, before it touches the folder's files.
+  const lock = lockStorage(dir);
+  const undo: Array<() => Promise<void> | void> = [() => lock.release()];
+  try {
+    return await startLab(dir, port, host, lock, undo);
+  } catch (e) {
+    // Nothing of a lab that failed to start outlives it: no node, no server, no lock.
+    for (const step of undo.reverse()) await step();
+    throw e;
+  }
+}
+
+/** A port of the lab that is taken: the error names it, for `lab up` and startLab(). */
+function portInUse(e: unknown, what: string): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code !== 'EADDRINUSE') return err;
+  const taken = new Error(`the lab's ${what} is in use (EADDRINUSE)`) as NodeJS.ErrnoException;
+  taken.code = 'EADDRINUSE';
+  return taken;
+}
+
+async function startLab(
+  dir: string,
+  port: number,
+  host: string,
+  lock: StorageLock,
+  undo: Array<() => Promise<void> | void>,
+): Promise<RunningLab> {
   const files = labFiles(dir);
   const identity = await loadOrCreateIdentity(dir);
   await ensurePlanet(dir, identity, host, port);
@@ -137,7 +169,10 @@ export async function runLab(dir: string, port: number, host = '127.0.0.1'): Pro
     bindV4: host,
     bindV6: '',
     controllerState: state,
+  }).catch((e: unknown) => {
+    throw portInUse(e, `UDP port ${host}:${port}`);
   });
+  undo.push(() => ref.release());
   const node = ref.node;
 
   // Saves are chained so that the file always ends with the latest state.
@@ -180,9 +215,10 @@ export async function runLab(dir: string, port: number, host = '127.0.0.1'): Pro
     })().catch((e: unknown) => send(res, 500, { error: (e as Error).message }));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(portInUse(e, `API port 127.0.0.1:${port} (TCP)`)));
     server.listen(port, '127.0.0.1', () => resolve());
   });
+  undo.push(() => new Promise<void>((r) => server.close(() => r())));
 
   const info: LabInfo = {
     pid: process.pid,
@@ -203,6 +239,7 @@ export async function runLab(dir: string, port: number, host = '127.0.0.1'): Pro
       await saving;
       await ref.release();
       await rm(files.info, { force: true });
+      lock.release();
     },
   };
 }

@@ -8,6 +8,7 @@
 #include "identity-wrapper.h"
 #include "inspect-binding.h"
 #include "node-wrapper.h"
+#include "storage-lock.h"
 #include "world-functions.h"
 
 namespace zts::addon {
@@ -23,6 +24,7 @@ ZtsAddon::ZtsAddon(Napi::Env env, Napi::Object exports) {
   RegisterInspect(env, exports);
   exports.Set("NativeNode", NodeWrapper::Define(env));
   RegisterWorld(env, exports);
+  RegisterStorageLock(env, exports);
   DefineAddon(exports, {InstanceMethod("versions", &ZtsAddon::Versions, napi_enumerable)});
 }
 
