@@ -239,6 +239,8 @@ export interface NativeAddon {
   lockStorage(file: string): number;
   /** Closes a descriptor lockStorage() returned, which drops the lock. */
   unlockStorage(fd: number): void;
+  /** "" when a lab's saved controller state loads for this controller, else why not. */
+  checkControllerState(controllerIdentity: string, state: string): string;
 }
 
 /** The package root: the folder with package.json, build/ and prebuilds/. */

@@ -71,7 +71,12 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
       const lab = await runLab(dir, port, values.host ?? '127.0.0.1').catch((e: unknown) => {
         // Expected failures (a port taken, the folder in use): one line naming the cause.
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' || code === 'ERR_ZT_STORAGE_LOCKED') {
+        if (
+          code === 'EADDRINUSE' ||
+          code === 'ERR_ZT_STORAGE_LOCKED' ||
+          code === 'ERR_ZT_CORRUPT_LAB_STATE' ||
+          code === 'ERR_ZT_CORRUPT_IDENTITY'
+        ) {
           throw new CliError(`lab: ${(e as Error).message}`);
         }
         throw e;

@@ -9,6 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 
 import { Identity } from '../identity.js';
+import { addon } from '../native.js';
 import { NodeService, type ZeroTierNode } from '../node.js';
 import { generatePlanetKey, makePlanet, parsePlanet } from '../planet.js';
 import {
@@ -160,6 +161,16 @@ async function startLab(
     await writeFileAtomic(files.token, token, 0o600);
   }
   const state = (await readOrUndefined(files.state)) ?? '';
+  // A state the controller cannot load would be dropped and then overwritten by the next
+  // change: refuse to start instead, leaving the file as it is.
+  const stateError = state === '' ? '' : addon.checkControllerState(identity.toString(), state);
+  if (stateError !== '') {
+    const e = new Error(
+      `${files.state}: ${stateError}; refusing to start (the file is left as it is)`,
+    ) as NodeJS.ErrnoException;
+    e.code = 'ERR_ZT_CORRUPT_LAB_STATE';
+    throw e;
+  }
   const ref = await NodeService.acquire({
     storagePath: dir,
     planet: files.planet,

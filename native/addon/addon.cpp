@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "../engine/crypto/primitives.h"
+#include "controller-api.h"
 #include "identity-wrapper.h"
 #include "inspect-binding.h"
 #include "node-wrapper.h"
@@ -25,6 +26,7 @@ ZtsAddon::ZtsAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeNode", NodeWrapper::Define(env));
   RegisterWorld(env, exports);
   RegisterStorageLock(env, exports);
+  RegisterControllerFunctions(env, exports);
   DefineAddon(exports, {InstanceMethod("versions", &ZtsAddon::Versions, napi_enumerable)});
 }
 

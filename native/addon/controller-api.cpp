@@ -114,4 +114,30 @@ std::string ControllerApi::call(vl1::NodeCore& core, int64_t now, const std::str
   return reply(400, errorBody("unknown operation"));
 }
 
+namespace {
+
+Napi::Value CheckControllerState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+    throw Napi::TypeError::New(env, "checkControllerState(identity, state)");
+  }
+  const auto identity = vl1::Identity::fromString(info[0].As<Napi::String>().Utf8Value());
+  if (!identity) throw Napi::TypeError::New(env, "checkControllerState: not an identity");
+  // loadState needs only the controller's address: the public half will do.
+  lab::Controller controller(vl1::Identity(identity->address(), identity->publicKey()));
+  std::string error;
+  if (controller.loadState(info[1].As<Napi::String>().Utf8Value(), &error))
+    error.clear();
+  else if (error.empty())
+    error = "does not load";
+  return Napi::String::New(env, error);
+}
+
+}  // namespace
+
+void RegisterControllerFunctions(Napi::Env env, Napi::Object exports) {
+  exports.Set("checkControllerState",
+              Napi::Function::New<CheckControllerState>(env, "checkControllerState"));
+}
+
 }  // namespace zts::addon
