@@ -249,7 +249,9 @@ export const packageRoot = path.resolve(__dirname, '..');
 function load(): { addon: NativeAddon; addonPath: string } {
   let addonPath: string;
   try {
-    addonPath = nodeGypBuild.resolve(packageRoot);
+    // ZEROTIER_SOCKETS_ADDON names another build of the addon (`npm run test:asan` runs the
+    // suite, child processes included, on its sanitizer build this way).
+    addonPath = process.env['ZEROTIER_SOCKETS_ADDON'] || nodeGypBuild.resolve(packageRoot);
   } catch (cause) {
     throw new Error(
       `zerotier-sockets: no native addon for ${process.platform}-${process.arch} ` +

@@ -107,6 +107,11 @@ Value ruleToJson(const vl2::Rule& r) {
   const RuleName* n = byType(r.type());
   if (n == nullptr || r.value.size() != valueLength(n->kind)) return raw(r);
   const auto& v = r.value;
+  // Values the named form cannot express (and rulesFromJson would refuse) stay RAW, so a
+  // saved state still reads back to the same bytes.
+  if (n->kind == Kind::kRange && be(v, 0, 2) > be(v, 2, 2)) return raw(r);
+  if (n->kind == Kind::kIpv4 && v[4] > 32) return raw(r);
+  if (n->kind == Kind::kIpv6 && v[16] > 128) return raw(r);
   // Members in alphabetical order, as the stock controller writes them.
   Value o = Value::object();
   const auto num = [](uint64_t x) { return Value(static_cast<int64_t>(x)); };
