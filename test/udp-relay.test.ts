@@ -41,7 +41,7 @@ async function throughRelay(options: Omit<UdpRelayOptions, 'target'>, count: num
     if (i % 50 === 49) await new Promise((r) => setTimeout(r, 2));
   }
   // Until nothing more arrives for a while (sends are queued, and the machine is shared).
-  for (let last = -1; last !== got.length; ) {
+  for (let last = -1; last !== got.length;) {
     last = got.length;
     await new Promise((r) => setTimeout(r, 300));
   }
