@@ -128,7 +128,7 @@ export async function runLab(dir: string, port: number, host = '127.0.0.1'): Pro
   const lock = lockStorage(dir);
   const undo: Array<() => Promise<void> | void> = [() => lock.release()];
   try {
-    return await startLab(dir, port, host, lock, undo);
+    return await openLab(dir, port, host, lock, undo);
   } catch (e) {
     // Nothing of a lab that failed to start outlives it: no node, no server, no lock.
     for (const step of undo.reverse()) await step();
@@ -145,7 +145,7 @@ function portInUse(e: unknown, what: string): Error {
   return taken;
 }
 
-async function startLab(
+async function openLab(
   dir: string,
   port: number,
   host: string,
