@@ -12,7 +12,9 @@ export interface ChildResult {
  * process); other programs do not get it (curl, for one, hangs with it).
  */
 function withoutSanitizerPreload(command: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (command === process.execPath || !env['LD_PRELOAD']?.includes('libasan')) return env;
+  // Shells keep it: the node they run needs it.
+  const keeps = [process.execPath, 'sh', 'bash', '/bin/sh', '/bin/bash'];
+  if (keeps.includes(command) || !env['LD_PRELOAD']?.includes('libasan')) return env;
   const { LD_PRELOAD: _preload, ...rest } = env;
   return rest;
 }
