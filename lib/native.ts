@@ -131,7 +131,8 @@ export declare class NativeNode {
    * Joins a network (16 hex digits); a cached config (its Dictionary bytes from an earlier
    * 'network-config' event) applies at once while a fresh one is requested.
    */
-  join(networkId: string, cachedConfig?: Uint8Array): void;
+  /** false, and nothing joined, when cachedConfig is not a config of this network for us. */
+  join(networkId: string, cachedConfig?: Uint8Array): boolean;
   leave(networkId: string): void;
   /**
    * Sockets on the networks' lwIP stack. JS names each socket it opens with a positive id
@@ -234,6 +235,15 @@ export interface NativeAddon {
    * key is not 48 bytes; malformed packets are reported, never thrown.
    */
   inspectPacket(packet: Uint8Array, key: Uint8Array): PacketInspection;
+  /**
+   * Takes the exclusive flock of `file` (made if absent) and returns its descriptor; throws
+   * an Error with the errno `code` (EWOULDBLOCK: held elsewhere) and `holderPid` if known.
+   */
+  lockStorage(file: string): number;
+  /** Closes a descriptor lockStorage() returned, which drops the lock. */
+  unlockStorage(fd: number): void;
+  /** "" when a lab's saved controller state loads for this controller, else why not. */
+  checkControllerState(controllerIdentity: string, state: string): string;
 }
 
 /** The package root: the folder with package.json, build/ and prebuilds/. */
@@ -242,7 +252,9 @@ export const packageRoot = path.resolve(__dirname, '..');
 function load(): { addon: NativeAddon; addonPath: string } {
   let addonPath: string;
   try {
-    addonPath = nodeGypBuild.resolve(packageRoot);
+    // ZEROTIER_SOCKETS_ADDON names another build of the addon (`npm run test:asan` runs the
+    // suite, child processes included, on its sanitizer build this way).
+    addonPath = process.env['ZEROTIER_SOCKETS_ADDON'] || nodeGypBuild.resolve(packageRoot);
   } catch (cause) {
     throw new Error(
       `zerotier-sockets: no native addon for ${process.platform}-${process.arch} ` +

@@ -44,7 +44,8 @@ export interface NetworkInfo {
 
 /** What a NetworkLease needs from the node. @internal */
 export interface NetworkHost {
-  nativeJoin(id: string, cached?: Uint8Array): void;
+  /** false (and nothing joined) when `cached` is not a config of this network for us. */
+  nativeJoin(id: string, cached?: Uint8Array): boolean;
   nativeLeave(id: string): void;
   networkInfos(): Promise<NetworkInfo[]>;
   dnsOf(id: string): NetworkDns | undefined;
@@ -69,7 +70,7 @@ export function normalizeNetworkId(id: unknown): string {
   return id.toLowerCase();
 }
 
-function cacheFile(storage: string, id: string): string {
+export function cacheFile(storage: string, id: string): string {
   return path.join(storage, 'networks.d', `${id}.conf`);
 }
 

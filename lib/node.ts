@@ -6,12 +6,14 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
+import path from 'node:path';
 
 import { Identity } from './identity.js';
 import { addon, type NativeNode, type NativeNodeEvent, type NativeSocketEvent } from './native.js';
 import { NetworkNames } from './dns/network-lookup.js';
 import { SocketChannel } from './sockets/channel.js';
 import {
+  cacheFile,
   NetworkLease,
   normalizeNetworkId,
   readCachedConfig,
@@ -23,7 +25,7 @@ import {
   type NetworkStatus,
 } from './network.js';
 import { parsePlanet } from './planet.js';
-import { loadOrCreateIdentity, readStoredPlanet } from './storage.js';
+import { loadOrCreateIdentity, lockStorage, readStoredPlanet } from './storage.js';
 import { invalidArgType, validateInteger, validateString } from './validate.js';
 
 export interface NodeOptions {
@@ -172,7 +174,21 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
     const id = normalizeNetworkId(networkId);
     const count = this.#leases.get(id) ?? 0;
     this.#leases.set(id, count + 1);
-    if (count === 0) this.nativeJoin(id, await readCachedConfig(this.storagePath, id));
+    if (count === 0) {
+      const cached = await readCachedConfig(this.storagePath, id);
+      if (!this.nativeJoin(id, cached)) {
+        const left = (this.#leases.get(id) ?? 1) - 1;
+        if (left > 0) this.#leases.set(id, left);
+        else this.#leases.delete(id);
+        // Refused rather than replaced: the file is left as it is, for the user to look at.
+        throw nodeError(
+          'ERR_ZT_CORRUPT_NETWORK_CONFIG',
+          `${cacheFile(this.storagePath ?? '', id)}: not a cached config of network ${id} ` +
+            `for node ${this.address}; refusing to join (the file is left as it is; delete ` +
+            `it to fetch the config again)`,
+        );
+      }
+    }
     return new NetworkLease(id, this, async () => {
       const left = (this.#leases.get(id) ?? 1) - 1;
       if (left > 0) {
@@ -211,8 +227,8 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   }
 
   /** @internal */
-  nativeJoin(id: string, cached?: Uint8Array): void {
-    this.#native.join(id, cached);
+  nativeJoin(id: string, cached?: Uint8Array): boolean {
+    return this.#native.join(id, cached);
   }
 
   /** @internal */
@@ -472,12 +488,21 @@ async function resolveOptions(
     identity = await Identity.generate();
   }
   let planet: Buffer | undefined;
+  let planetFile: string | undefined;
   if (typeof options.planet === 'string') {
+    planetFile = options.planet;
     planet = await readFile(options.planet);
   } else if (options.planet !== undefined) {
     planet = Buffer.from(options.planet);
   } else if (options.storagePath !== undefined) {
+    planetFile = path.join(options.storagePath, 'planet');
     planet = await readStoredPlanet(options.storagePath);
+  }
+  if (planet !== undefined && planetFile !== undefined && addon.parsePlanet(planet) === null) {
+    throw nodeError(
+      'ERR_ZT_CORRUPT_PLANET',
+      `${planetFile}: not a ZeroTier planet; refusing to start (the file is left as it is)`,
+    );
   }
   if (planet !== undefined) parsePlanet(planet);
   // A lab runs offline: with Earth's roots it would reach out to the internet instead.
@@ -497,6 +522,19 @@ let current: Running | undefined;
 let starting: Promise<Running> | undefined;
 
 async function startNode(opts: NodeOptions): Promise<Running> {
+  if (opts.storagePath !== undefined) validateString(opts.storagePath, 'options.storagePath');
+  // Taken before the folder is read: a second process fails here, before it makes or reads
+  // an identity. Held until the node closes.
+  const lock = opts.storagePath !== undefined ? lockStorage(opts.storagePath) : undefined;
+  try {
+    return await startLockedNode(opts, () => lock?.release());
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+async function startLockedNode(opts: NodeOptions, releaseLock: () => void): Promise<Running> {
   const { identity, planet } = await resolveOptions(opts);
   // Events can only arrive after the constructor returns, through the event loop.
   const sink: { node?: ZeroTierNode } = {};
@@ -516,6 +554,7 @@ async function startNode(opts: NodeOptions): Promise<Running> {
     (events) => sink.node?._onEvents(events),
   );
   sink.node = new ZeroTierNode(identity, native, opts.storagePath);
+  sink.node.once('closed', releaseLock);
   current = { node: sink.node, refs: 0, options: opts };
   return current;
 }

@@ -1,10 +1,13 @@
-// `npm run fuzz -- --seconds N [--target name]... [--jobs K]`: builds the libFuzzer targets
+// `npm run fuzz -- --seconds N | --minutes M [--target name]... [--jobs K]`: builds the libFuzzer targets
 // of native/fuzz with clang in build-fuzz/ (option ZTS_FUZZ: engine and targets under
 // ASan and UBSan), writes the seeds of native/fuzz/seeds.txt into
 // fuzz/out/corpus/<target>/, then runs each target for N seconds on its corpus, K at a
 // time (default 1). Prints one line per target and exits non-zero if any of them crashed,
 // leaked, timed out or drew a sanitizer report; logs and crashing inputs go to
 // fuzz/out/logs/ and fuzz/out/artifacts/.
+// `npm run fuzz:long` is the long pass, apart from CI: every target 30 minutes (one after
+// the other: about 5.5 hours for the 11 targets; `-- --jobs 2` halves it on two free cores,
+// `-- --minutes M` changes the time). CI keeps the 3-second smoke pass of test:native.
 import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
@@ -25,7 +28,7 @@ const outDir = path.join(root, 'fuzz', 'out');
 
 function usage(message) {
   console.error(`fuzz: ${message}`);
-  console.error('usage: npm run fuzz -- --seconds N [--target name]... [--jobs K]');
+  console.error('usage: npm run fuzz -- --seconds N | --minutes M [--target name]... [--jobs K]');
   process.exit(2);
 }
 
@@ -35,6 +38,7 @@ function parseArgs(argv) {
     const value = () => argv[++i] ?? usage(`${argv[i - 1]} needs a value`);
     const positive = (v) => (/^[1-9][0-9]*$/.test(v) ? Number(v) : usage(`bad number: ${v}`));
     if (argv[i] === '--seconds') opts.seconds = positive(value());
+    else if (argv[i] === '--minutes') opts.seconds = 60 * positive(value());
     else if (argv[i] === '--target') opts.targets.push(...value().split(','));
     else if (argv[i] === '--jobs') opts.jobs = positive(value());
     else usage(`unknown argument: ${argv[i]}`);

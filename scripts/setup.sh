@@ -11,13 +11,13 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Build tools, what scripts/third-party.js needs to fetch and prepare Debian's sources of
-# lwIP, libsodium and liblz4 (dpkg-dev for apt-get source; autotools for libsodium), and
-# what the test suite drives (clang and its runtime libraries build the libFuzzer targets;
-# dig checks the lab's DNS server; PostgreSQL and openssl serve the library tests).
-packages=(g++ make python3 cmake pkg-config curl dpkg-dev autoconf automake libtool libgtest-dev
-  clang-format clang libclang-rt-14-dev bind9-dnsutils
-  postgresql openssl)
+# Build tools; nlohmann-json (header-only, the engine's JSON); what scripts/third-party.js
+# needs to fetch and prepare Debian's sources of lwIP, libsodium and liblz4 (dpkg-dev for
+# apt-get source; autotools for libsodium); and what the test suite drives (clang and its
+# runtime libraries build the libFuzzer targets; dig checks the lab's DNS server;
+# PostgreSQL and openssl serve the library tests).
+packages=(g++ make python3 cmake pkg-config curl nlohmann-json3-dev dpkg-dev autoconf automake
+  libtool libgtest-dev clang-format clang libclang-rt-14-dev bind9-dnsutils postgresql openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -57,6 +57,8 @@ describe('a private network from the lab', () => {
   let nwid: string;
   let peer: Peer;
   let peerAddress: string;
+  // What the node on storage 'a' had, for the restart test to compare with.
+  let firstRun: { address: string; addresses: string[] } | undefined;
 
   beforeAll(async () => {
     dir = suiteTempDir('zts-net-');
@@ -89,6 +91,7 @@ describe('a private network from the lab', () => {
     // Not `using`: leaving the network would delete the cached config this test checks.
     const lease = await ref.node.join(nwid);
     const info = await lease.ready({ timeoutMs: 20_000, waitForAuthorization: true });
+    firstRun = { address: ref.node.address, addresses: info.addresses };
     expect(info.status).toBe('OK');
     expect(info.name).toBe('testnet');
     expect(info.addresses).toContainEqual(expect.stringMatching(/^10\.147\.17\.\d+\/24$/));
@@ -182,6 +185,10 @@ describe('a private network from the lab', () => {
       await using lease = await ref.node.join(nwid);
       const info = await lease.ready({ timeoutMs: 5000 });
       expect(info.addresses[0]).toMatch(/^10\.147\.17\./);
+      // The same node, with the same addresses, from its folder and the cache alone.
+      expect(firstRun).toBeDefined();
+      expect(ref.node.address).toBe(firstRun!.address);
+      expect([...info.addresses].sort()).toEqual([...firstRun!.addresses].sort());
     }
     // The lab comes back from its folder with the same network, members and addresses.
     lab = await startLab({ dir: labDir, port: lab.info.port });

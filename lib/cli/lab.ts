@@ -82,6 +82,18 @@ export async function runLabCommand(args: string[], io: CliIo): Promise<number> 
       // The lab process itself (what `lab up` starts in the background).
       const lab = await runLab(dir, port, values.host ?? '127.0.0.1', {
         ...(dnsPort !== undefined ? { dnsPort } : {}),
+      }).catch((e: unknown) => {
+        // Expected failures (a port taken, the folder in use): one line naming the cause.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (
+          code === 'EADDRINUSE' ||
+          code === 'ERR_ZT_STORAGE_LOCKED' ||
+          code === 'ERR_ZT_CORRUPT_LAB_STATE' ||
+          code === 'ERR_ZT_CORRUPT_IDENTITY'
+        ) {
+          throw new CliError(`lab: ${(e as Error).message}`);
+        }
+        throw e;
       });
       io.out(`lab running (pid ${process.pid})\n${describe(lab.info)}`);
       await new Promise<void>((resolve) => {

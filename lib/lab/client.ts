@@ -3,7 +3,7 @@
  * takes its process's one node) and returns a handle with the lab's operations.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 
 import type { ResponderCounters } from '../dns/responder.js';
@@ -166,7 +166,9 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
   let pid: number | undefined;
   if (info === undefined) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const log = openSync(labFiles(dir).log, 'a');
+    const logFile = labFiles(dir).log;
+    const log = openSync(logFile, 'a');
+    const logStart = fstatSync(log).size;
     const cli = path.join(packageRoot, 'dist', 'cli', 'main.js');
     const child = spawn(
       process.execPath,
@@ -186,14 +188,22 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
         stdio: ['ignore', log, log],
       },
     );
+    closeSync(log);
+    // A lab that cannot start (a port taken, the folder in use) exits at once with one line
+    // saying why: that line is the error, without waiting out the timeout.
+    let exited = false;
+    child.once('exit', () => (exited = true));
     child.unref();
     pid = child.pid;
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     while ((info = runningLab(dir)) === undefined || info.pid !== pid) {
-      if (pid === undefined || !isAlive(pid) || Date.now() > deadline) {
-        // A lab still starting past the deadline would come up later with nobody to stop it.
-        if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
-        throw new Error(`the lab did not start; see ${labFiles(dir).log}`);
+      if (exited || pid === undefined || !isAlive(pid)) {
+        const why = logSince(logFile, logStart).trim().split('\n').pop() ?? '';
+        throw new Error(`the lab did not start: ${why || 'it exited'} (log: ${logFile})`);
+      }
+      if (Date.now() > deadline) {
+        if (pid !== undefined) process.kill(pid, 'SIGKILL'); // leave no half-started lab
+        throw new Error(`the lab did not start in time; see ${logFile}`);
       }
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -204,6 +214,20 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
     await stopLab(dir);
   };
   return client;
+}
+
+/** What was appended to `file` after byte `from` (at most the last 4 KiB). */
+function logSince(file: string, from: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(from, size - 4096);
+    const buf = Buffer.alloc(Math.max(0, size - start));
+    readSync(fd, buf, 0, buf.length, start);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Stops the lab running in `dir`; resolves once its process is gone. */

@@ -5,13 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 
 import { Identity } from '../identity.js';
+import { addon } from '../native.js';
 import { NodeService, type ZeroTierNode } from '../node.js';
 import { generatePlanetKey, makePlanet, parsePlanet } from '../planet.js';
-import { loadOrCreateIdentity, writeFileAtomic } from '../storage.js';
+import {
+  loadOrCreateIdentity,
+  lockStorage,
+  writeFileAtomic,
+  type StorageLock,
+} from '../storage.js';
 import { LabDns } from './dns.js';
 import { labFiles, type LabInfo } from './files.js';
 
@@ -124,7 +130,35 @@ export async function runLab(
   host = '127.0.0.1',
   options: { dnsPort?: number } = {},
 ): Promise<RunningLab> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // One lab per folder: a second one fails here, before it touches the folder's files.
+  const lock = lockStorage(dir);
+  const undo: Array<() => Promise<void> | void> = [() => lock.release()];
+  try {
+    return await openLab(dir, port, host, options, lock, undo);
+  } catch (e) {
+    // Nothing of a lab that failed to start outlives it: no node, no server, no lock.
+    for (const step of undo.reverse()) await step();
+    throw e;
+  }
+}
+
+/** A port of the lab that is taken: the error names it, for `lab up` and startLab(). */
+function portInUse(e: unknown, what: string): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code !== 'EADDRINUSE') return err;
+  const taken = new Error(`the lab's ${what} is in use (EADDRINUSE)`) as NodeJS.ErrnoException;
+  taken.code = 'EADDRINUSE';
+  return taken;
+}
+
+async function openLab(
+  dir: string,
+  port: number,
+  host: string,
+  options: { dnsPort?: number },
+  lock: StorageLock,
+  undo: Array<() => Promise<void> | void>,
+): Promise<RunningLab> {
   const files = labFiles(dir);
   const identity = await loadOrCreateIdentity(dir);
   await ensurePlanet(dir, identity, host, port);
@@ -134,6 +168,16 @@ export async function runLab(
     await writeFileAtomic(files.token, token, 0o600);
   }
   const state = (await readOrUndefined(files.state)) ?? '';
+  // A state the controller cannot load would be dropped and then overwritten by the next
+  // change: refuse to start instead, leaving the file as it is.
+  const stateError = state === '' ? '' : addon.checkControllerState(identity.toString(), state);
+  if (stateError !== '') {
+    const e = new Error(
+      `${files.state}: ${stateError}; refusing to start (the file is left as it is)`,
+    ) as NodeJS.ErrnoException;
+    e.code = 'ERR_ZT_CORRUPT_LAB_STATE';
+    throw e;
+  }
   const ref = await NodeService.acquire({
     storagePath: dir,
     planet: files.planet,
@@ -143,7 +187,10 @@ export async function runLab(
     bindV4: host,
     bindV6: '',
     controllerState: state,
+  }).catch((e: unknown) => {
+    throw portInUse(e, `UDP port ${host}:${port}`);
   });
+  undo.push(() => ref.release());
   const node = ref.node;
 
   // Saves are chained so that the file always ends with the latest state.
@@ -208,9 +255,10 @@ export async function runLab(
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => reject(portInUse(e, `API port 127.0.0.1:${port} (TCP)`)));
     server.listen(port, '127.0.0.1', () => resolve());
   });
+  undo.push(() => new Promise<void>((r) => server.close(() => r())));
 
   const info: LabInfo = {
     pid: process.pid,
@@ -224,6 +272,7 @@ export async function runLab(
     dns: {},
   };
   await dns.start(options.dnsPort ?? 0);
+  undo.push(() => dns.close());
   published = true;
   await publish();
   return {
@@ -235,6 +284,7 @@ export async function runLab(
       await saving;
       await ref.release();
       await rm(files.info, { force: true });
+      lock.release();
     },
   };
 }

@@ -5,9 +5,11 @@
 #include <sodium.h>
 
 #include "../engine/crypto/primitives.h"
+#include "controller-api.h"
 #include "identity-wrapper.h"
 #include "inspect-binding.h"
 #include "node-wrapper.h"
+#include "storage-lock.h"
 #include "world-functions.h"
 
 namespace zts::addon {
@@ -23,6 +25,8 @@ ZtsAddon::ZtsAddon(Napi::Env env, Napi::Object exports) {
   RegisterInspect(env, exports);
   exports.Set("NativeNode", NodeWrapper::Define(env));
   RegisterWorld(env, exports);
+  RegisterStorageLock(env, exports);
+  RegisterControllerFunctions(env, exports);
   DefineAddon(exports, {InstanceMethod("versions", &ZtsAddon::Versions, napi_enumerable)});
 }
 

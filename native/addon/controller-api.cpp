@@ -1,5 +1,6 @@
 #include "controller-api.h"
 
+#include "../engine/util/json.h"
 #include "../engine/vl2/dictionary.h"
 
 namespace zts::addon {
@@ -22,18 +23,14 @@ vl1::ConfigReply convert(const lab::ConfigReply& r) {
   return out;
 }
 
+// The body is already JSON text (ours), so it is embedded as it is rather than re-parsed.
 std::string reply(int status, const std::string& body) {
   return "{\"status\":" + std::to_string(status) + ",\"body\":" + (body.empty() ? "null" : body) +
          "}";
 }
 
 std::string errorBody(const std::string& message) {
-  std::string escaped;
-  for (char c : message) {
-    if (c == '"' || c == '\\') escaped.push_back('\\');
-    if (static_cast<unsigned char>(c) >= 0x20) escaped.push_back(c);
-  }
-  return "{\"error\":\"" + escaped + "\"}";
+  return util::json::write(util::json::Value{{"error", message}});
 }
 
 }  // namespace
@@ -115,6 +112,32 @@ std::string ControllerApi::call(vl1::NodeCore& core, int64_t now, const std::str
     return reply(200, json);
   }
   return reply(400, errorBody("unknown operation"));
+}
+
+namespace {
+
+Napi::Value CheckControllerState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+    throw Napi::TypeError::New(env, "checkControllerState(identity, state)");
+  }
+  const auto identity = vl1::Identity::fromString(info[0].As<Napi::String>().Utf8Value());
+  if (!identity) throw Napi::TypeError::New(env, "checkControllerState: not an identity");
+  // loadState needs only the controller's address: the public half will do.
+  lab::Controller controller(vl1::Identity(identity->address(), identity->publicKey()));
+  std::string error;
+  if (controller.loadState(info[1].As<Napi::String>().Utf8Value(), &error))
+    error.clear();
+  else if (error.empty())
+    error = "does not load";
+  return Napi::String::New(env, error);
+}
+
+}  // namespace
+
+void RegisterControllerFunctions(Napi::Env env, Napi::Object exports) {
+  exports.Set("checkControllerState",
+              Napi::Function::New<CheckControllerState>(env, "checkControllerState"));
 }
 
 }  // namespace zts::addon

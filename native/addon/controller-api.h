@@ -2,6 +2,8 @@
 // serves the stock controller's JSON API operations (routed by the TS HTTP server).
 #pragma once
 
+#include <napi.h>
+
 #include <memory>
 #include <string>
 
@@ -29,5 +31,9 @@ class ControllerApi {
   void pushRefreshes(vl1::NodeCore& core, int64_t now, uint64_t nwid);
   lab::Controller controller_;
 };
+
+// exports.checkControllerState(controllerIdentity, stateText) -> "" when the lab's saved
+// state loads, else why not: the lab refuses to start on a state it would otherwise drop.
+void RegisterControllerFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace zts::addon

@@ -1,133 +1,94 @@
 #include "engine-queries.h"
 
-#include <sstream>
-
 #include "../engine/util/hex.h"
+#include "../engine/util/json.h"
 #include "../engine/vl2/addresses.h"
 
 namespace zts::addon {
-namespace {
 
-// Names and domains come from controllers we do not control: control bytes are escaped so
-// the JSON stays valid.
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\u00";
-      out.push_back(kHex[(c >> 4) & 0xf]);
-      out.push_back(kHex[c & 0xf]);
-      continue;
-    }
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-}  // namespace
+using util::json::Value;
 
 std::string countersJson(const vl1::NodeCore& core) {
   const auto& c = core.counters();
-  std::ostringstream o;
-  o << "{\"datagramsIn\":" << c.datagramsIn << ",\"datagramsOut\":" << c.datagramsOut
-    << ",\"packetsIn\":" << c.packetsIn << ",\"packetsOut\":" << c.packetsOut
-    << ",\"relayed\":" << c.relayed << ",\"dropped\":{";
-  for (size_t i = 0; i < c.dropped.size(); ++i) {
-    if (i > 0) o << ',';
-    o << quoted(vl1::dropName(static_cast<vl1::Drop>(i))) << ':' << c.dropped[i];
-  }
-  o << "}}";
-  return o.str();
+  Value dropped = Value::object();
+  for (size_t i = 0; i < c.dropped.size(); ++i)
+    dropped[vl1::dropName(static_cast<vl1::Drop>(i))] = c.dropped[i];
+  return util::json::write({{"datagramsIn", c.datagramsIn},
+                            {"datagramsOut", c.datagramsOut},
+                            {"packetsIn", c.packetsIn},
+                            {"packetsOut", c.packetsOut},
+                            {"relayed", c.relayed},
+                            {"dropped", std::move(dropped)}});
 }
 
 std::string peersJson(vl1::NodeCore& core, int64_t now) {
-  std::ostringstream o;
-  o << '[';
-  bool first = true;
+  Value peers = Value::array();
   for (const auto& [addr, peer] : core.peers()) {
-    if (!first) o << ',';
-    first = false;
-    o << "{\"address\":" << quoted(vl1::addressToString(addr))
-      << ",\"root\":" << (peer->isRoot ? "true" : "false") << ",\"latency\":" << peer->latencyMs
-      << ",\"version\":"
-      << quoted(std::to_string(peer->remoteMajor) + "." + std::to_string(peer->remoteMinor) + "." +
-                std::to_string(peer->remoteRevision))
-      << ",\"protocol\":" << static_cast<int>(peer->remoteProtocol)
-      << ",\"lastReceive\":" << peer->lastReceive << ",\"paths\":[";
-    bool firstPath = true;
+    Value paths = Value::array();
     for (const auto& p : peer->paths()) {
-      if (!firstPath) o << ',';
-      firstPath = false;
-      o << "{\"address\":" << quoted(p.remote.toString()) << ",\"lastReceive\":" << p.lastReceive
-        << ",\"latency\":" << p.latencyMs << ",\"alive\":" << (p.alive(now) ? "true" : "false")
-        << '}';
+      paths.push_back({{"address", p.remote.toString()},
+                       {"lastReceive", p.lastReceive},
+                       {"latency", p.latencyMs},
+                       {"alive", p.alive(now)}});
     }
-    o << "]}";
+    peers.push_back(
+        {{"address", vl1::addressToString(addr)},
+         {"root", peer->isRoot},
+         {"latency", peer->latencyMs},
+         {"version", std::to_string(peer->remoteMajor) + "." + std::to_string(peer->remoteMinor) +
+                         "." + std::to_string(peer->remoteRevision)},
+         {"protocol", static_cast<int>(peer->remoteProtocol)},
+         {"lastReceive", peer->lastReceive},
+         {"paths", std::move(paths)}});
   }
-  o << ']';
-  return o.str();
+  return util::json::write(peers);
 }
 
 std::string statusJson(const vl1::NodeCore& core) {
-  std::ostringstream o;
-  o << "{\"address\":" << quoted(vl1::addressToString(core.address()))
-    << ",\"online\":" << (core.online() ? "true" : "false")
-    << ",\"planetId\":" << core.planet().id()
-    << ",\"planetTimestamp\":" << core.planet().timestamp() << ",\"externalAddresses\":[";
-  bool first = true;
+  Value external = Value::array();
   for (const auto& [reporter, seen] : core.externalAddresses()) {
-    if (!first) o << ',';
-    first = false;
-    o << "{\"reporter\":" << quoted(vl1::addressToString(reporter))
-      << ",\"address\":" << quoted(seen.toString()) << '}';
+    external.push_back(
+        {{"reporter", vl1::addressToString(reporter)}, {"address", seen.toString()}});
   }
-  o << "]}";
-  return o.str();
+  return util::json::write({{"address", vl1::addressToString(core.address())},
+                            {"online", core.online()},
+                            {"planetId", core.planet().id()},
+                            {"planetTimestamp", core.planet().timestamp()},
+                            {"externalAddresses", std::move(external)}});
 }
 
 std::string networksJson(const vl1::NodeCore& core) {
-  std::ostringstream o;
-  o << '[';
-  bool first = true;
+  Value networks = Value::array();
   for (const auto& [nwid, net] : core.networks()) {
-    if (!first) o << ',';
-    first = false;
     uint8_t id[8];
     util::writeBigEndian(id, nwid, 8);
     std::string hex;
     util::appendHex(hex, id, 8);
-    o << "{\"id\":" << quoted(hex) << ",\"status\":" << quoted(vl2::statusName(net->status))
-      << ",\"mac\":" << quoted(vl2::macToString(net->myMac()));
+    Value n = {{"id", hex},
+               {"status", vl2::statusName(net->status)},
+               {"mac", vl2::macToString(net->myMac())},
+               {"addresses", Value::array()},
+               {"routes", Value::array()}};  // not configured (yet): nothing assigned
     if (net->config) {
       const auto& c = *net->config;
-      o << ",\"name\":" << quoted(c.name) << ",\"mtu\":" << c.mtu << ",\"type\":"
-        << quoted(c.type == vl2::NetworkConfig::Type::kPublic ? "public" : "private")
-        << ",\"revision\":" << c.revision << ",\"addresses\":[";
-      for (size_t i = 0; i < c.staticIps.size(); ++i)
-        o << (i ? "," : "") << quoted(c.staticIps[i].toString());
-      o << "],\"routes\":[";
-      for (size_t i = 0; i < c.routes.size(); ++i) {
-        o << (i ? "," : "") << "{\"target\":" << quoted(c.routes[i].target.toString())
-          << ",\"via\":" << (c.routes[i].via.isNil() ? "null" : quoted(c.routes[i].via.ipString()))
-          << '}';
+      n["name"] = c.name;  // from the controller: any bytes; the writer keeps the JSON valid
+      n["mtu"] = c.mtu;
+      n["type"] = c.type == vl2::NetworkConfig::Type::kPublic ? "public" : "private";
+      n["revision"] = c.revision;
+      for (const auto& ip : c.staticIps) n["addresses"].push_back(ip.toString());
+      for (const auto& r : c.routes) {
+        n["routes"].push_back({{"target", r.target.toString()},
+                               {"via", r.via.isNil() ? Value() : Value(r.via.ipString())}});
       }
-      o << ']';
       if (!c.dns.domain.empty() || !c.dns.servers.empty()) {
-        o << ",\"dns\":{\"domain\":" << quoted(c.dns.domain) << ",\"servers\":[";
-        for (size_t i = 0; i < c.dns.servers.size(); ++i)
-          o << (i ? "," : "") << quoted(c.dns.servers[i].ipString());
-        o << "]}";
+        Value dns = {{"domain", c.dns.domain}, {"servers", Value::array()}};
+        for (const auto& server : c.dns.servers) dns["servers"].push_back(server.ipString());
+        n["dns"] = std::move(dns);
       }
-    } else {
-      o << ",\"addresses\":[],\"routes\":[]";  // not configured (yet): nothing assigned
     }
-    o << '}';
+    networks.push_back(std::move(n));
   }
-  o << ']';
-  return o.str();
+  return util::json::write(networks);
 }
 
 }  // namespace zts::addon

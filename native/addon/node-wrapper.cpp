@@ -383,11 +383,17 @@ Napi::Value NodeWrapper::Join(const Napi::CallbackInfo& info) {
   if (info.Length() > 1 && info[1].IsTypedArray()) {
     auto b = info[1].As<Napi::Uint8Array>();
     cached.assign(b.Data(), b.Data() + b.ByteLength());
+    // A cached config that is not one (truncated, damaged, another network's or node's):
+    // false, nothing joined, so the caller can say so and leave the file as it is.
+    const auto cfg = vl2::NetworkConfig::parse(cached.data(), cached.size());
+    if (!cfg || !cfg->isFor(nwid, std::stoull(address_, nullptr, 16))) {
+      return Napi::Boolean::New(info.Env(), false);
+    }
   }
   engine_->post([nwid, cached = std::move(cached)](Engine& e) {
     e.core().join(e.now(), nwid, cached.empty() ? nullptr : &cached);
   });
-  return info.Env().Undefined();
+  return Napi::Boolean::New(info.Env(), true);
 }
 
 Napi::Value NodeWrapper::Leave(const Napi::CallbackInfo& info) {

@@ -7,6 +7,18 @@ export interface ChildResult {
   stderr: string;
 }
 
+/**
+ * Under `npm run test:asan`, libasan is preloaded for node (the addon needs it first in the
+ * process); other programs do not get it (curl, for one, hangs with it).
+ */
+function withoutSanitizerPreload(command: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // Shells keep it: the node they run needs it.
+  const keeps = [process.execPath, 'sh', 'bash', '/bin/sh', '/bin/bash'];
+  if (keeps.includes(command) || !env['LD_PRELOAD']?.includes('libasan')) return env;
+  const { LD_PRELOAD: _preload, ...rest } = env;
+  return rest;
+}
+
 /** Runs a program to completion, collecting its output; rejects only if it cannot start. */
 export function run(
   command: string,
@@ -15,7 +27,11 @@ export function run(
 ): Promise<ChildResult> {
   const { input, timeoutMs = 60_000, ...spawnOptions } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'pipe', ...spawnOptions });
+    const child = spawn(command, args, {
+      stdio: 'pipe',
+      ...spawnOptions,
+      env: withoutSanitizerPreload(command, spawnOptions.env ?? process.env),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));

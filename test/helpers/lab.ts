@@ -72,7 +72,8 @@ export class NodeProcess {
   }
 
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    // Already gone (exited, or killed by a signal: then exitCode stays null).
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
     const exited = new Promise<number | null>((r) => this.child.once('exit', (code) => r(code)));
     this.child.kill('SIGTERM');
     return exited;

@@ -10,7 +10,8 @@
 namespace zts::lab {
 namespace {
 
-using util::json::Value;
+namespace json = util::json;
+using json::Value;
 using vl2::RuleType;
 
 // How a rule's value is written in JSON.
@@ -97,8 +98,8 @@ Value raw(const vl2::Rule& r) {
   util::Writer w(bytes);
   vl2::writeRule(w, r);
   Value o = Value::object();
-  o.set("raw", Value::string(hexOf(bytes.data(), bytes.size())));
-  o.set("type", Value::string("RAW"));
+  o["raw"] = Value(hexOf(bytes.data(), bytes.size()));
+  o["type"] = Value("RAW");
   return o;
 }
 
@@ -106,50 +107,55 @@ Value ruleToJson(const vl2::Rule& r) {
   const RuleName* n = byType(r.type());
   if (n == nullptr || r.value.size() != valueLength(n->kind)) return raw(r);
   const auto& v = r.value;
+  // Values the named form cannot express (and rulesFromJson would refuse) stay RAW, so a
+  // saved state still reads back to the same bytes.
+  if (n->kind == Kind::kRange && be(v, 0, 2) > be(v, 2, 2)) return raw(r);
+  if (n->kind == Kind::kIpv4 && v[4] > 32) return raw(r);
+  if (n->kind == Kind::kIpv6 && v[16] > 128) return raw(r);
   // Members in alphabetical order, as the stock controller writes them.
   Value o = Value::object();
-  const auto num = [](uint64_t x) { return Value::number(static_cast<int64_t>(x)); };
+  const auto num = [](uint64_t x) { return Value(static_cast<int64_t>(x)); };
   switch (n->kind) {
     case Kind::kNone:
       break;
     case Kind::kRange:
-      o.set("end", num(be(v, 2, 2)));
+      o["end"] = num(be(v, 2, 2));
       break;
     case Kind::kEthertype:
-      o.set("etherType", num(be(v, 0, 2)));
+      o["etherType"] = num(be(v, 0, 2));
       break;
     case Kind::kIpv4:
     case Kind::kIpv6: {
       const bool v6 = n->kind == Kind::kIpv6;
       auto ip = v6 ? vl1::InetAddress::v6(v.data(), v[16]) : vl1::InetAddress::v4(v.data(), v[4]);
-      o.set("ip", Value::string(ip.toString()));
+      o["ip"] = Value(ip.toString());
       break;
     }
     case Kind::kProtocol:
-      o.set("ipProtocol", num(v[0]));
+      o["ipProtocol"] = num(v[0]);
       break;
     case Kind::kMac: {
       char buf[18];
       std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", v[0], v[1], v[2], v[3], v[4],
                     v[5]);
-      o.set("mac", Value::string(buf));
+      o["mac"] = Value(buf);
       break;
     }
     case Kind::kZt:
       break;
   }
-  o.set("not", Value::boolean(r.negate()));
-  o.set("or", Value::boolean(r.orWithPrevious()));
-  if (n->kind == Kind::kRange) o.set("start", num(be(v, 0, 2)));
-  o.set("type", Value::string(n->name));
-  if (n->kind == Kind::kZt) o.set("zt", Value::string(hexOf(v.data(), 5)));
+  o["not"] = Value(r.negate());
+  o["or"] = Value(r.orWithPrevious());
+  if (n->kind == Kind::kRange) o["start"] = num(be(v, 0, 2));
+  o["type"] = Value(n->name);
+  if (n->kind == Kind::kZt) o["zt"] = Value(hexOf(v.data(), 5));
   return o;
 }
 
 // An integer member in [0, max]; false (with `err`) when absent or of another type.
 bool intField(const Value& o, const char* key, uint64_t max, uint64_t& out, std::string& err) {
-  const Value* f = o.find(key);
-  const auto i = f != nullptr ? f->asInt() : std::nullopt;
+  const Value* f = json::find(o, key);
+  const auto i = f != nullptr ? json::exactInt(*f) : std::nullopt;
   if (!i || *i < 0 || static_cast<uint64_t>(*i) > max) {
     err = std::string("rule field \"") + key + "\" must be an integer 0.." + std::to_string(max);
     return false;
@@ -159,12 +165,12 @@ bool intField(const Value& o, const char* key, uint64_t max, uint64_t& out, std:
 }
 
 bool stringField(const Value& o, const char* key, std::string& out, std::string& err) {
-  const Value* f = o.find(key);
-  if (f == nullptr || !f->isString()) {
+  const Value* f = json::find(o, key);
+  if (f == nullptr || !f->is_string()) {
     err = std::string("rule field \"") + key + "\" must be a string";
     return false;
   }
-  out = f->asString();
+  out = f->get<std::string>();
   return true;
 }
 
@@ -181,7 +187,7 @@ bool parseMac(const std::string& s, std::vector<uint8_t>& out) {
 
 // One JSON rule to wire bytes appended to `out`; "" or the error.
 std::string ruleFromJson(const Value& o, std::vector<uint8_t>& out) {
-  if (!o.isObject()) return "each rule must be an object";
+  if (!o.is_object()) return "each rule must be an object";
   std::string type, err;
   if (!stringField(o, "type", type, err)) return err;
   if (type == "RAW") {
@@ -204,10 +210,10 @@ std::string ruleFromJson(const Value& o, std::vector<uint8_t>& out) {
   vl2::Rule rule;
   rule.typeByte = static_cast<uint8_t>(n->type);
   for (const char* flag : {"not", "or"}) {
-    const Value* f = o.find(flag);
-    if (f == nullptr || f->isNull()) continue;
-    if (!f->isBool()) return std::string("rule field \"") + flag + "\" must be a boolean";
-    if (f->asBool()) rule.typeByte |= flag[0] == 'n' ? vl2::kRuleNot : vl2::kRuleOr;
+    const Value* f = json::find(o, flag);
+    if (f == nullptr || f->is_null()) continue;
+    if (!f->is_boolean()) return std::string("rule field \"") + flag + "\" must be a boolean";
+    if (f->get<bool>()) rule.typeByte |= flag[0] == 'n' ? vl2::kRuleNot : vl2::kRuleOr;
   }
   auto& v = rule.value;
   uint64_t a = 0, b = 0;
@@ -269,17 +275,17 @@ Value rulesToJson(const std::vector<uint8_t>& rules) {
   Value a = Value::array();
   const auto parsed = vl2::parseRules(rules.data(), rules.size());
   if (!parsed) return a;
-  for (const auto& r : *parsed) a.push(ruleToJson(r));
+  for (const auto& r : *parsed) a.push_back(ruleToJson(r));
   return a;
 }
 
 std::string rulesFromJson(const Value& v, std::vector<uint8_t>& out) {
-  if (!v.isArray()) return "\"rules\" must be an array";
+  if (!v.is_array()) return "\"rules\" must be an array";
   // The member's `mr` metadata (1.14: 1024) bounds what it accepts.
-  if (v.items().size() > 1024) return "\"rules\": at most 1024 rules";
+  if (v.size() > 1024) return "\"rules\": at most 1024 rules";
   std::vector<uint8_t> bytes;
-  for (size_t i = 0; i < v.items().size(); ++i) {
-    const auto err = ruleFromJson(v.items()[i], bytes);
+  for (size_t i = 0; i < v.size(); ++i) {
+    const auto err = ruleFromJson(v[i], bytes);
     if (!err.empty()) return "rules[" + std::to_string(i) + "]: " + err;
   }
   out = std::move(bytes);

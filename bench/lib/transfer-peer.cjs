@@ -1,0 +1,62 @@
+// One side of bench/impaired-transfer.mjs, in its own process (one node per process):
+//   receive <planet> <storage> <nwid> <port>: joins, accepts TCP on <port>, and for each
+//     connection prints {"event":"received", bytes, sha256, seconds} at its end;
+//   send <planet> <storage> <nwid> <host> <port> <MiB>: joins, sends <MiB> MiB of random
+//     bytes, prints {"event":"sent", bytes, sha256, seconds} once the peer has closed.
+// Prints {"event":"started", address} first and {"event":"ready", addresses} once joined.
+'use strict';
+const crypto = require('node:crypto');
+const path = require('node:path');
+const { NodeService, net } = require(path.resolve(__dirname, '..', '..', 'dist', 'index.js'));
+
+const [mode, planet, storage, nwid, ...rest] = process.argv.slice(2);
+const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+(async () => {
+  const ref = await NodeService.acquire({ storagePath: storage, planet, lab: true });
+  say({ event: 'started', address: ref.node.address });
+  const lease = await ref.node.join(nwid);
+  const info = await lease.ready({ timeoutMs: 60_000, waitForAuthorization: true });
+  if (mode === 'receive') {
+    net
+      .createServer((s) => {
+        const hash = crypto.createHash('sha256');
+        let bytes = 0;
+        let t0;
+        s.on('data', (d) => {
+          t0 ??= process.hrtime.bigint();
+          bytes += d.length;
+          hash.update(d);
+        });
+        s.on('end', () => {
+          const seconds = Number(process.hrtime.bigint() - (t0 ?? 0n)) / 1e9;
+          say({ event: 'received', bytes, sha256: hash.digest('hex'), seconds });
+          s.end();
+        });
+        s.on('error', (e) => say({ event: 'error', code: e.code, message: e.message }));
+      })
+      .listen(Number(rest[0]));
+    say({ event: 'ready', addresses: info.addresses });
+    return;
+  }
+  say({ event: 'ready', addresses: info.addresses });
+  const [host, port, mib] = rest;
+  const data = crypto.randomBytes(Number(mib) * 1024 * 1024);
+  const sha256 = crypto.createHash('sha256').update(data).digest('hex');
+  const t0 = process.hrtime.bigint();
+  const s = net.createConnection({ host, port: Number(port), timeoutMs: 30_000 });
+  s.on('error', (e) => {
+    say({ event: 'error', code: e.code, message: e.message });
+    process.exit(1);
+  });
+  s.on('connect', () => s.end(data));
+  s.resume();
+  s.on('close', () => {
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    say({ event: 'sent', bytes: data.length, sha256, seconds });
+    process.exit(0);
+  });
+})().catch((e) => {
+  say({ event: 'fatal', message: e.message, code: e.code });
+  process.exit(1);
+});
