@@ -3,12 +3,8 @@
  * `net.createConnection`, `net.createServer`, `dgram.createSocket`, and the promise API
  * (`connect`, `listen`).
  */
-import { once } from 'node:events';
-
 import { NodeService, type ZeroTierNode } from './node.js';
-import { ZeroTierListener, ZeroTierSocket } from './sockets/promises.js';
-import { Server, Socket, type ListenOptions, type TcpConnectOptions } from './sockets/tcp.js';
-import { UdpSocket } from './sockets/udp.js';
+import { Server, Socket, type TcpConnectOptions } from './sockets/tcp.js';
 
 function runningNode(node?: ZeroTierNode): ZeroTierNode {
   const n = node ?? NodeService.node;
@@ -56,32 +52,6 @@ export const net = {
   createServer,
 };
 
-export const dgram = {
-  createSocket(
-    type: 'udp4' | 'udp6' | { type: 'udp4' | 'udp6'; node?: ZeroTierNode },
-    listener?: (msg: Buffer, rinfo: unknown) => void,
-  ): UdpSocket {
-    const node = typeof type === 'object' ? type.node : undefined;
-    const socket = new UdpSocket(runningNode(node).sockets);
-    if (listener) socket.on('message', listener);
-    return socket;
-  },
-};
+export { dgram } from './dgram.js';
 
-/** Connects and resolves once connected (rejects with ECONNREFUSED, ETIMEDOUT, ...). */
-export async function connect(options: NetConnectOptions): Promise<ZeroTierSocket> {
-  const socket = createConnection(options);
-  const failed = once(socket, 'error').then(([e]) => Promise.reject(e as Error));
-  return Promise.race([ZeroTierSocket.open(socket), failed]);
-}
-
-/** Listens and resolves once listening. */
-export async function listen(
-  options: ListenOptions & { node?: ZeroTierNode } = {},
-): Promise<ZeroTierListener> {
-  const server = createServer({ node: options.node });
-  const failed = once(server, 'error').then(([e]) => Promise.reject(e as Error));
-  server.listen(options);
-  await Promise.race([once(server, 'listening'), failed]);
-  return new ZeroTierListener(server);
-}
+export { connect, listen } from './sockets/promises.js';

@@ -13,7 +13,8 @@ function coded<E extends Error>(error: E, code: string): CodedError<E> {
   // Node shows the code in the name line: "TypeError [ERR_INVALID_ARG_TYPE]: ...".
   Object.defineProperty(e, 'name', { value: `${error.name} [${code}]`, configurable: true });
   void e.stack; // V8 formats the stack lazily: make it now, with the decorated name
-  Object.defineProperty(e, 'name', { value: error.name, configurable: true });
+  // Back to the class's own name (an own property would shadow the prototype's).
+  delete (e as { name?: string }).name;
   return e;
 }
 

@@ -6,6 +6,7 @@ import { CliError, processIo, type CliIo } from './io.js';
 import { runLabCommand } from './lab.js';
 import { runNode } from './node.js';
 import { runPlanet } from './planet.js';
+import { takeZeroTierFlags, zeroTierFlagsUsage } from './zerotier-flags.js';
 
 const usage = `Usage: zerotier-sockets <command> [<args>]
 
@@ -19,11 +20,12 @@ Commands:
   lab up|down|status|network|member
                         a private network on this machine: root + controller
 
+${zeroTierFlagsUsage}
 ${idtoolUsage}`;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [command, ...rest] = argv;
   try {
+    const [command, ...rest] = takeZeroTierFlags(argv);
     switch (command) {
       case 'idtool':
         return await runIdtool(rest, io);

@@ -21,6 +21,7 @@ export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet
   --root            act as a root: relay and introduce peers (for labs and tests)
   --stats <ms>      print the node's counters every <ms> milliseconds
   --json            one JSON object per line
+  --zerotier-identity <file>, --zerotier-default-network <hex>: see \`zerotier-sockets --help\`
 `;
 
 export async function runNode(
@@ -122,7 +123,12 @@ export async function runNode(
   };
   node.on('network-status', onNetworkEvent);
   node.on('network-config', onNetworkEvent);
-  for (const id of values.join ?? []) {
+  const joins = (values.join ?? []).map((id) => id.toLowerCase());
+  // --zerotier-default-network (or its environment/config equivalents) is joined too.
+  if (node.defaultNetwork !== undefined && !joins.includes(node.defaultNetwork)) {
+    joins.push(node.defaultNetwork);
+  }
+  for (const id of joins) {
     try {
       leases.push(await node.join(id));
     } catch (e) {

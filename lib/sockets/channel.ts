@@ -3,6 +3,7 @@
  * routing of 'socket' events to the object that owns the id.
  */
 import type { NativeNode, NativeSocketEvent } from '../native.js';
+import { NodeTraffic } from './traffic.js';
 
 export interface SocketOwner {
   onSocketEvent(e: NativeSocketEvent): void;
@@ -11,6 +12,10 @@ export interface SocketOwner {
 export class SocketChannel {
   readonly #owners = new Map<number, SocketOwner>();
   #nextId = 1;
+  /** The node's rate limits and metrics, which every socket reports to. */
+  readonly traffic = new NodeTraffic();
+  /** The node's subnets ("ip/bits") as last configured, for broadcast checks. */
+  subnets: () => readonly string[] = () => [];
 
   constructor(readonly native: NativeNode) {}
 

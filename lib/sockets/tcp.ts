@@ -11,6 +11,7 @@ import { fromLwip, LwipErr } from '../errors.js';
 import type { NativeEndpoint, NativeSocketEvent } from '../native.js';
 import { validateInteger, validateString } from '../validate.js';
 import type { SocketChannel, SocketOwner } from './channel.js';
+import type { RateLimits, SocketTraffic, TrafficMetrics } from './traffic.js';
 
 export interface TcpConnectOptions {
   host: string;
@@ -47,6 +48,7 @@ export class Socket extends Duplex implements SocketOwner {
   #timeoutMs = 0;
   #timer: NodeJS.Timeout | undefined;
   #target: { host: string; port: number } | undefined;
+  readonly #traffic: SocketTraffic;
 
   /** @internal: sockets come from connect() or a Server. */
   constructor(
@@ -55,6 +57,7 @@ export class Socket extends Duplex implements SocketOwner {
   ) {
     super({ allowHalfOpen: false, decodeStrings: true });
     this.#channel = channel;
+    this.#traffic = channel.traffic.socket('tcp');
     if (accepted !== undefined) {
       this.#id = accepted.id;
       this.#local = accepted.local;
@@ -150,6 +153,17 @@ export class Socket extends Duplex implements SocketOwner {
     return this;
   }
 
+  /** Send and receive limits for this connection, in bytes a second (null: none). */
+  setRateLimit(limits: RateLimits): this {
+    this.#traffic.setLimits(limits);
+    return this;
+  }
+
+  /** Bytes in and out, current rates and limits of this connection. */
+  metrics(): TrafficMetrics {
+    return this.#traffic.metrics();
+  }
+
   #touch(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -166,29 +180,34 @@ export class Socket extends Duplex implements SocketOwner {
         this.#connecting = false;
         if (e.err !== undefined && e.err !== LwipErr.OK) {
           this.#nativeOpen = false;
-          this.destroy(
-            fromLwip(e.err, {
-              syscall: 'connect',
-              address: this.#target?.host,
-              port: this.#target?.port,
-            }),
-          );
+          const failure = fromLwip(e.err, {
+            syscall: 'connect',
+            address: this.#target?.host,
+            port: this.#target?.port,
+          });
+          this.#traffic.failed(failure.code);
+          this.destroy(failure);
           return;
         }
+        this.#traffic.connected();
         this.#local = e.local;
         this.#remote = e.remote;
         this.emit('connect');
         this.emit('ready');
         break;
-      case 'data':
-        if (e.data === undefined) return;
-        this.#bytesRead += e.data.length;
-        this.#unconsumed += e.data.length;
-        this.#wantMore = this.push(e.data);
-        if (this.#wantMore) this.#consume();
+      case 'data': {
+        const data = e.data;
+        if (data === undefined) return;
+        this.#traffic.inbound(data.length, () => {
+          this.#bytesRead += data.length;
+          this.#unconsumed += data.length;
+          this.#wantMore = this.push(data);
+          if (this.#wantMore) this.#consume();
+        });
         break;
+      }
       case 'end':
-        this.push(null);
+        this.#traffic.inbound(0, () => this.push(null));
         break;
       case 'wrote': {
         let n = e.value;
@@ -214,8 +233,8 @@ export class Socket extends Duplex implements SocketOwner {
             }),
           );
         } else {
-          this.push(null);
-          this.destroy();
+          // After the bytes a receive limit still holds back.
+          this.#traffic.inbound(0, () => (this.push(null), this.destroy()));
         }
         break;
       default:
@@ -246,7 +265,9 @@ export class Socket extends Duplex implements SocketOwner {
     }
     this.#bytesWritten += chunk.length;
     this.#pendingWrites.push({ left: chunk.length, cb });
-    this.#channel.native.socketWrite(this.#id, chunk);
+    this.#traffic.write(chunk, (piece) => {
+      if (this.#nativeOpen) this.#channel.native.socketWrite(this.#id, piece);
+    });
     this.#touch();
   }
 
@@ -257,6 +278,7 @@ export class Socket extends Duplex implements SocketOwner {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     if (this.#timer) clearTimeout(this.#timer);
+    this.#traffic.close();
     if (this.#nativeOpen) {
       this.#nativeOpen = false;
       this.#channel.native.socketControl(this.#id, err ? 'abort' : 'close');
@@ -327,6 +349,7 @@ export class Server extends EventEmitter implements SocketOwner {
         local: e.local,
         remote: e.remote,
       });
+      this.#channel.traffic.count('accepted');
       this.#connections.add(socket);
       socket.once('close', () => this.#connections.delete(socket));
       this.emit('connection', socket);

@@ -1,11 +1,34 @@
-/** UDP over ZeroTier, shaped like node:dgram's Socket. */
+/**
+ * UDP over ZeroTier, shaped like node:dgram's Socket: the same call forms, states, events
+ * and error codes (docs/net-compat-dgram.md lists where it differs and why). Connecting is
+ * done here, not in the stack: a connected socket sends to its peer and hears only it, as
+ * a connected kernel socket does.
+ */
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 
-import { fromLwip, LwipErr } from '../errors.js';
+import { fromLwip, LwipErr, systemError } from '../errors.js';
 import type { NativeEndpoint, NativeSocketEvent } from '../native.js';
-import { toBytesOrString, validateInteger } from '../validate.js';
+import { invalidArgType, validateString } from '../validate.js';
 import type { SocketChannel, SocketOwner } from './channel.js';
+import {
+  alreadyBound,
+  badType,
+  bufferSizeError,
+  isBroadcast,
+  isConnected,
+  literalLookup,
+  checkMembershipArgs,
+  notConnected,
+  notRunning,
+  notSupported,
+  optionError,
+  readPort,
+  readSendArgs,
+  type SendCallback,
+  type LookupFunction,
+} from './dgram-args.js';
+import type { SocketTraffic, TrafficMetrics, RateLimits } from './traffic.js';
 
 export interface RemoteInfo {
   address: string;
@@ -14,71 +37,367 @@ export interface RemoteInfo {
   size: number;
 }
 
-export class UdpSocket extends EventEmitter implements SocketOwner {
-  readonly #channel: SocketChannel;
-  readonly #id: number;
-  #local: NativeEndpoint | undefined;
-  #bound = false;
-  #closed = false;
-  #queued: Array<() => void> = [];
+export type SocketType = 'udp4' | 'udp6';
 
-  /** @internal */
-  constructor(channel: SocketChannel) {
+export interface UdpSocketOptions {
+  type: SocketType;
+  /** Accepted for node:dgram compatibility; each ZeroTier socket has its own port. */
+  reuseAddr?: boolean;
+  /** A udp6 socket then hears IPv6 only. */
+  ipv6Only?: boolean;
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  /** Resolves host names (dns.lookup's signature); default: IP literals only. */
+  lookup?: LookupFunction;
+  /** Closes the socket when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface BindOptions {
+  port?: number;
+  address?: string;
+  exclusive?: boolean;
+  fd?: number;
+}
+
+const enum Bind {
+  Unbound,
+  Binding,
+  Bound,
+}
+const enum Link {
+  Disconnected,
+  Connecting,
+  Connected,
+}
+
+// What an unconnected IPv4/IPv6 datagram may carry (lwIP refuses more, as the kernel does).
+const maxPayload = { IPv4: 65507, IPv6: 65527 } as const;
+// What getRecvBufferSize/getSendBufferSize report until set: Linux's default, doubled as
+// the kernel reports it.
+const defaultBufferSize = 212992;
+
+export class UdpSocket extends EventEmitter implements SocketOwner {
+  readonly type: SocketType;
+  readonly #channel: SocketChannel;
+  readonly #lookup: LookupFunction;
+  readonly #ipv6Only: boolean;
+  readonly #traffic: SocketTraffic;
+  #id = 0;
+  #local: NativeEndpoint | undefined;
+  #remote: NativeEndpoint | undefined;
+  #bind = Bind.Unbound;
+  #link = Link.Disconnected;
+  #closed = false;
+  #broadcast = false;
+  #ttl = 64;
+  #multicastTtl = 1;
+  #buffers = { recv: defaultBufferSize, send: defaultBufferSize };
+  /** Sends waiting for the bind or connect to finish, in order. */
+  #queue: Array<() => void> = [];
+  #queuedBytes = 0;
+  /** A connect waiting for the bind. */
+  #connectStep: (() => void) | undefined;
+
+  /** @internal: made by dgram.createSocket(). */
+  constructor(channel: SocketChannel, options: UdpSocketOptions | SocketType) {
     super();
+    const opts = typeof options === 'string' ? { type: options } : options;
+    if (opts === null || typeof opts !== 'object') throw badType();
+    if (opts.type !== 'udp4' && opts.type !== 'udp6') throw badType();
+    if (opts.lookup !== undefined && typeof opts.lookup !== 'function') {
+      throw invalidArgType('options.lookup', 'of type function', opts.lookup);
+    }
+    this.type = opts.type;
     this.#channel = channel;
-    this.#id = channel.allocate(this);
+    this.#lookup = opts.lookup ?? literalLookup;
+    this.#ipv6Only = !!opts.ipv6Only;
+    this.#traffic = channel.traffic.socket('udp');
+    if (opts.recvBufferSize !== undefined) this.#buffers.recv = opts.recvBufferSize * 2;
+    if (opts.sendBufferSize !== undefined) this.#buffers.send = opts.sendBufferSize * 2;
+    const signal = opts.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) process.nextTick(() => this.#closeQuietly());
+      else signal.addEventListener('abort', () => this.#closeQuietly(), { once: true });
+    }
   }
 
-  bind(port = 0, address?: string | (() => void), cb?: () => void): this {
-    if (typeof address === 'function') cb = address;
-    const host = typeof address === 'string' ? address : '';
-    validateInteger(port, 'port', 0, 65535);
+  get #family(): 'IPv4' | 'IPv6' {
+    return this.type === 'udp4' ? 'IPv4' : 'IPv6';
+  }
+
+  bind(
+    port?: number | string | BindOptions | (() => void) | null,
+    address?: string | (() => void),
+    callback?: () => void,
+  ): this {
+    this.#healthCheck();
+    if (this.#bind !== Bind.Unbound) throw alreadyBound();
+    let cb = typeof address === 'function' ? address : callback;
+    let host: unknown = typeof address === 'function' ? undefined : address;
+    let p: unknown = port;
+    if (typeof port === 'function') {
+      cb = port;
+      p = 0;
+    } else if (port !== null && typeof port === 'object') {
+      if (port.fd !== undefined) throw notSupported('bind({ fd }) (an OS socket)');
+      p = port.port ?? 0;
+      host = port.address;
+    }
+    const bindPort = readPort(p ?? 0, true);
+    if (host !== undefined && host !== null && typeof host !== 'string') {
+      throw invalidArgType('hostname', 'of type string', host);
+    }
     if (cb) this.once('listening', cb);
-    this.#channel.native.udpBind(this.#id, host === '0.0.0.0' || host === '::' ? '' : host, port);
-    this.#bound = true;
+    this.#bind = Bind.Binding;
+    const name = typeof host === 'string' && host !== '' ? host : undefined;
+    this.#resolve(name, (err, ip) => {
+      if (this.#closed) return;
+      if (err) {
+        this.#bind = Bind.Unbound;
+        this.emit('error', err);
+        return;
+      }
+      if (ip !== '' && isIP(ip) !== (this.type === 'udp4' ? 4 : 6)) {
+        this.#bind = Bind.Unbound;
+        this.emit('error', systemError('EINVAL', { syscall: 'bind', address: ip }));
+        return;
+      }
+      this.#id = this.#channel.allocate(this);
+      // udp6 on "any" takes IPv4 too (as Node's dual-stack sockets do), unless ipv6Only.
+      const nativeIp =
+        ip !== '' ? ip : this.type === 'udp4' ? '0.0.0.0' : this.#ipv6Only ? '::' : '';
+      this.#channel.native.udpBind(this.#id, nativeIp, bindPort);
+    });
     return this;
+  }
+
+  connect(
+    port: number | string,
+    address?: string | (() => void),
+    callback?: (err?: Error) => void,
+  ): this {
+    if (typeof address === 'function') {
+      callback = address;
+      address = undefined;
+    }
+    const remotePort = readPort(port, false);
+    if (address !== undefined && typeof address !== 'string') {
+      throw invalidArgType('address', 'of type string', address);
+    }
+    this.#healthCheck();
+    if (this.#link !== Link.Disconnected) throw isConnected();
+    this.#link = Link.Connecting;
+    if (callback) this.once('connect', callback);
+    if (this.#bind === Bind.Unbound) this.bind(0);
+    const host = address || (this.type === 'udp4' ? '127.0.0.1' : '::1');
+    this.#afterBind(() =>
+      this.#resolve(host, (err, ip) => {
+        if (this.#closed) return;
+        if (!err && isIP(ip) !== (this.type === 'udp4' ? 4 : 6)) {
+          err = systemError('EINVAL', { syscall: 'connect', address: ip, port: remotePort });
+        }
+        if (err) {
+          this.#link = Link.Disconnected;
+          // Node hands connect's failure to the callback when there is one, else 'error'.
+          if (callback) {
+            this.off('connect', callback);
+            callback(err);
+          } else this.emit('error', err);
+          return;
+        }
+        this.#remote = { address: ip, port: remotePort, family: this.#family };
+        this.#link = Link.Connected;
+        this.emit('connect');
+        this.#flush();
+      }),
+    );
+    return this;
+  }
+
+  disconnect(): void {
+    this.#healthCheck();
+    if (this.#link !== Link.Connected) throw notConnected();
+    this.#link = Link.Disconnected;
+    this.#remote = undefined;
+  }
+
+  /**
+   * send(msg[, offset, length][, port][, address][, callback]); on a connected socket
+   * send(msg[, offset, length][, callback]). A callback gets (error) or (null, bytes).
+   */
+  send(msg: unknown, ...args: unknown[]): void {
+    // While connecting, the call is read again once connected, as Node does.
+    if (this.#link === Link.Connecting && !this.#closed) {
+      this.#queue.push(() => this.send(msg, ...args));
+      return;
+    }
+    const connected = this.#link === Link.Connected;
+    const { data, port, address, callback } = readSendArgs(connected, msg, args);
+    const cb = callback;
+    const remote = connected ? this.#remote : undefined;
+    const toPort = remote !== undefined ? remote.port : readPort(port, false);
+    this.#healthCheck();
+    if (this.#bind === Bind.Unbound) this.bind(0);
+    const host = remote !== undefined ? remote.address : address;
+    this.#queuedBytes += data.length;
+    this.#whenBound(() =>
+      this.#resolve(host ?? (this.type === 'udp4' ? '127.0.0.1' : '::1'), (err, ip) => {
+        if (this.#closed) return;
+        if (err) {
+          this.#queuedBytes -= data.length;
+          // A failed lookup is reported to the callback or as 'error', as Node does.
+          if (cb) cb(err);
+          else this.emit('error', err);
+          return;
+        }
+        this.#transmit(data, ip, toPort, cb);
+      }),
+    );
+  }
+
+  /** The old six-argument form, kept by node:dgram. */
+  sendto(
+    msg: unknown,
+    offset: number,
+    length: number,
+    port: number,
+    address: string,
+    callback?: SendCallback,
+  ): void {
+    validateString(address, 'address');
+    this.send(msg, offset, length, port, address, callback);
+  }
+
+  #transmit(data: Buffer, ip: string, port: number, cb: SendCallback | undefined): void {
+    const fail = (code: string) => {
+      this.#queuedBytes -= data.length;
+      // Without a callback Node drops a send's system error silently; so do we.
+      if (cb) cb(systemError(code, { syscall: 'send', address: ip, port }));
+    };
+    let target = ip;
+    if (this.type === 'udp6' && /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) target = ip.slice(7);
+    else if (isIP(ip) !== (this.type === 'udp4' ? 4 : 6)) return fail('EINVAL');
+    const family = isIP(target) === 4 ? 'IPv4' : 'IPv6';
+    if (data.length > maxPayload[family]) return fail('EMSGSIZE');
+    if (!this.#broadcast && isBroadcast(target, this.#channel.subnets())) return fail('EACCES');
+    this.#traffic.outbound(data.length, () => {
+      this.#queuedBytes -= data.length;
+      if (this.#closed) return;
+      this.#channel.native.udpSend(this.#id, target, port, data);
+      if (cb) process.nextTick(cb, null, data.length);
+    });
+  }
+
+  close(callback?: () => void): this {
+    this.#healthCheck();
+    if (callback) this.once('close', callback);
+    this.#closeQuietly();
+    return this;
+  }
+
+  #closeQuietly(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#traffic.close();
+    if (this.#id !== 0) {
+      this.#channel.native.socketControl(this.#id, 'close');
+      this.#channel.release(this.#id);
+    }
+    process.nextTick(() => this.emit('close'));
   }
 
   address(): NativeEndpoint {
-    if (this.#local === undefined) {
-      const e = new Error('getsockname EBADF');
-      (e as Error & { code: string }).code = 'ERR_SOCKET_DGRAM_NOT_RUNNING';
-      throw e;
-    }
-    return this.#local;
+    this.#healthCheck();
+    if (this.#bind !== Bind.Bound || this.#local === undefined)
+      throw optionError('getsockname', 'EBADF');
+    return { ...this.#local };
   }
 
-  send(
-    msg: Uint8Array | string,
-    port: number,
-    address: string,
-    cb?: (err: Error | null) => void,
-  ): void {
-    const data = toBytesOrString(msg, 'msg');
-    validateInteger(port, 'port', 1, 65535);
-    if (isIP(address) === 0) throw new TypeError(`address must be an IP address, not ${address}`);
-    if (this.#closed)
-      throw Object.assign(new Error('Not running'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' });
-    const go = () => {
-      this.#channel.native.udpSend(this.#id, address, port, data);
-      if (cb) queueMicrotask(() => cb(null));
-    };
-    // Like dgram, sending from an unbound socket binds it to a random port first.
-    if (!this.#bound) this.bind(0);
-    if (this.#local === undefined) this.#queued.push(go);
-    else go();
+  remoteAddress(): NativeEndpoint {
+    this.#healthCheck();
+    if (this.#link !== Link.Connected || this.#remote === undefined) throw notConnected();
+    return { ...this.#remote };
   }
 
-  close(cb?: () => void): this {
-    if (this.#closed) return this;
-    this.#closed = true;
-    this.#channel.native.socketControl(this.#id, 'close');
-    this.#channel.release(this.#id);
-    if (cb) this.once('close', cb);
-    queueMicrotask(() => this.emit('close'));
-    return this;
+  setBroadcast(flag: boolean): void {
+    this.#requireBound('setBroadcast');
+    this.#broadcast = !!flag;
   }
 
+  /** Accepted and checked as Node does; the ZeroTier stack sends with its own TTL. */
+  setTTL(ttl: number): number {
+    this.#ttl = this.#checkTtl(ttl, 'ttl', 'setTTL', 1);
+    return this.#ttl;
+  }
+
+  setMulticastTTL(ttl: number): number {
+    this.#multicastTtl = this.#checkTtl(ttl, 'ttl', 'setMulticastTTL', 0);
+    return this.#multicastTtl;
+  }
+
+  setMulticastLoopback(flag: boolean): boolean {
+    this.#requireBound('setMulticastLoopback');
+    // Our own multicast never comes back to us anyway (no membership: see addMembership).
+    return flag;
+  }
+
+  setMulticastInterface(interfaceAddress: string): void {
+    this.#healthCheck();
+    validateString(interfaceAddress, 'interfaceAddress');
+    throw notSupported('setMulticastInterface');
+  }
+
+  addMembership(multicastAddress: string, interfaceAddress?: string): void {
+    this.#checkMembership(multicastAddress, interfaceAddress, 'addMembership');
+    throw notSupported('multicast group membership (addMembership)');
+  }
+
+  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
+    this.#checkMembership(multicastAddress, interfaceAddress, 'dropMembership');
+    // Nothing can have been joined (see addMembership), as Linux answers for a stranger.
+    throw optionError('dropMembership', 'EADDRNOTAVAIL');
+  }
+
+  addSourceSpecificMembership(source: string, group: string, iface?: string): void {
+    this.#healthCheck();
+    validateString(source, 'sourceAddress');
+    validateString(group, 'groupAddress');
+    void iface;
+    throw notSupported('source-specific multicast (addSourceSpecificMembership)');
+  }
+
+  dropSourceSpecificMembership(source: string, group: string, iface?: string): void {
+    this.#healthCheck();
+    validateString(source, 'sourceAddress');
+    validateString(group, 'groupAddress');
+    void iface;
+    throw optionError('dropSourceSpecificMembership', 'EADDRNOTAVAIL');
+  }
+
+  getRecvBufferSize(): number {
+    return this.#bufferSize('recv');
+  }
+  getSendBufferSize(): number {
+    return this.#bufferSize('send');
+  }
+  setRecvBufferSize(size: number): void {
+    this.#setBufferSize('recv', size);
+  }
+  setSendBufferSize(size: number): void {
+    this.#setBufferSize('send', size);
+  }
+
+  /** Bytes waiting for a bind, a lookup or the rate limit. */
+  getSendQueueSize(): number {
+    return this.#queuedBytes;
+  }
+  getSendQueueCount(): number {
+    return this.#queue.length + this.#traffic.waiting;
+  }
+
+  /** The node keeps the process alive while it runs (see docs/net-compat-dgram.md). */
   ref(): this {
     return this;
   }
@@ -86,19 +405,135 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     return this;
   }
 
+  /** Send and receive limits in bytes a second (undefined or Infinity: none). */
+  setRateLimit(limits: RateLimits): this {
+    this.#traffic.setLimits(limits);
+    return this;
+  }
+
+  metrics(): TrafficMetrics {
+    return this.#traffic.metrics();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#closed) return;
+    await new Promise<void>((resolve) => this.close(resolve));
+  }
+
   /** @internal */
   onSocketEvent(e: NativeSocketEvent): void {
     if (e.kind === 'bound') {
       if (e.err !== undefined && e.err !== LwipErr.OK) {
-        this.emit('error', fromLwip(e.err, { syscall: 'bind' }));
+        this.#channel.release(this.#id);
+        this.#id = 0;
+        this.#bind = Bind.Unbound;
+        this.#connectStep = undefined;
+        this.emit(
+          'error',
+          fromLwip(e.err, { syscall: 'bind', address: e.local?.address, port: e.local?.port }),
+        );
         return;
       }
-      this.#local = e.local;
+      const local = e.local ?? { address: '', port: 0, family: this.#family };
+      // An "any" bind reads as the family's unspecified address, as Node shows it.
+      if (local.address === '' || local.address === '::' || local.address === '0.0.0.0') {
+        local.address = this.type === 'udp4' ? '0.0.0.0' : '::';
+        local.family = this.#family;
+      }
+      this.#local = local;
+      this.#bind = Bind.Bound;
       this.emit('listening');
-      for (const go of this.#queued.splice(0)) go();
-    } else if (e.kind === 'message' && e.data !== undefined && e.remote !== undefined) {
-      const info: RemoteInfo = { ...e.remote, size: e.data.length };
-      this.emit('message', e.data, info);
+      const step = this.#connectStep;
+      this.#connectStep = undefined;
+      step?.();
+      this.#flush();
+    } else if (e.kind === 'message' && e.remote !== undefined) {
+      // The engine leaves `data` out of an empty datagram's event.
+      const data = e.data ?? Buffer.alloc(0);
+      const from = this.#asSeen(e.remote);
+      if (from === undefined) return;
+      const r = this.#remote;
+      if (
+        this.#link === Link.Connected &&
+        r &&
+        (r.address !== from.address || r.port !== from.port)
+      ) {
+        return; // a connected socket hears only its peer
+      }
+      this.#traffic.inbound(data.length, () => {
+        if (this.#closed) return;
+        this.emit('message', data, { ...from, size: data.length } satisfies RemoteInfo);
+      });
     }
+  }
+
+  /** The sender as this socket's family shows it, or undefined if it must not hear it. */
+  #asSeen(remote: NativeEndpoint): NativeEndpoint | undefined {
+    if (this.type === 'udp4') return remote.family === 'IPv4' ? remote : undefined;
+    if (remote.family === 'IPv6') return remote;
+    if (this.#ipv6Only) return undefined;
+    return { address: `::ffff:${remote.address}`, port: remote.port, family: 'IPv6' };
+  }
+
+  #resolve(host: string | undefined, done: (err: Error | null, ip: string) => void): void {
+    if (host === undefined || isIP(host) !== 0) {
+      process.nextTick(done, null, host ?? '');
+      return;
+    }
+    this.#lookup(host, this.type === 'udp4' ? 4 : 6, (err, ip) => done(err, ip));
+  }
+
+  #afterBind(go: () => void): void {
+    if (this.#bind === Bind.Bound) go();
+    else this.#connectStep = go;
+  }
+
+  #whenBound(go: () => void): void {
+    if (this.#bind === Bind.Bound) go();
+    else this.#queue.push(go);
+  }
+
+  #flush(): void {
+    while (this.#bind === Bind.Bound && this.#link !== Link.Connecting) {
+      const next = this.#queue.shift();
+      if (next === undefined) return;
+      next();
+    }
+  }
+
+  #healthCheck(): void {
+    if (this.#closed) throw notRunning();
+  }
+
+  #requireBound(syscall: string): void {
+    this.#healthCheck();
+    if (this.#bind !== Bind.Bound) throw optionError(syscall, 'EBADF');
+  }
+
+  #checkTtl(ttl: unknown, name: string, syscall: string, min: number): number {
+    if (typeof ttl !== 'number') throw invalidArgType(name, 'of type number', ttl);
+    this.#requireBound(syscall);
+    if (!Number.isInteger(ttl) || ttl < min || ttl > 255) throw optionError(syscall, 'EINVAL');
+    return ttl;
+  }
+
+  #checkMembership(group: unknown, iface: unknown, syscall: string): void {
+    this.#healthCheck();
+    checkMembershipArgs(group, iface, syscall, this.type === 'udp4' ? 4 : 6);
+  }
+
+  #bufferSize(which: 'recv' | 'send'): number {
+    this.#healthCheck();
+    if (this.#bind !== Bind.Bound) throw bufferSizeError(`uv_${which}_buffer_size`, 'EBADF');
+    return this.#buffers[which];
+  }
+
+  #setBufferSize(which: 'recv' | 'send', size: number): void {
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || size > 0xffffffff) {
+      throw invalidArgType('size', 'of type number', size);
+    }
+    this.#bufferSize(which);
+    if (size === 0) throw bufferSizeError(`uv_${which}_buffer_size`, 'EINVAL');
+    this.#buffers[which] = size * 2;
   }
 }
