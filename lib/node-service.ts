@@ -3,7 +3,7 @@
  * on the first acquire() and stops when the last NodeRef is released. Its options come
  * from code, the command line, the environment and a config file (node-config.ts).
  */
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { Identity } from './identity.js';
@@ -57,6 +57,7 @@ async function loadOrCreateIdentityFile(file: string): Promise<Identity> {
     await access(file);
   } catch {
     const identity = await Identity.generate();
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const publicFile = file.endsWith('.secret')
       ? `${file.slice(0, -'.secret'.length)}.public`
       : `${file}.public`;
