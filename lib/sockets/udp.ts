@@ -77,6 +77,11 @@ const maxPayload = { IPv4: 65507, IPv6: 65527 } as const;
 // the kernel reports it.
 const defaultBufferSize = 212992;
 
+/** A copy with Node's key order (address, family, port), which JSON and inspect show. */
+function inNodeOrder(e: NativeEndpoint): NativeEndpoint {
+  return { address: e.address, family: e.family, port: e.port };
+}
+
 export class UdpSocket extends EventEmitter implements SocketOwner {
   readonly type: SocketType;
   readonly #channel: SocketChannel;
@@ -206,7 +211,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
           } else this.emit('error', err);
           return;
         }
-        this.#remote = { address: ip, port: remotePort, family: this.#family };
+        this.#remote = { address: ip, family: this.#family, port: remotePort };
         this.#link = Link.Connected;
         this.emit('connect');
         this.#flush();
@@ -312,13 +317,13 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     this.#healthCheck();
     if (this.#bind !== Bind.Bound || this.#local === undefined)
       throw optionError('getsockname', 'EBADF');
-    return { ...this.#local };
+    return inNodeOrder(this.#local);
   }
 
   remoteAddress(): NativeEndpoint {
     this.#healthCheck();
     if (this.#link !== Link.Connected || this.#remote === undefined) throw notConnected();
-    return { ...this.#remote };
+    return inNodeOrder(this.#remote);
   }
 
   setBroadcast(flag: boolean): void {
@@ -462,7 +467,10 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
       }
       this.#traffic.inbound(data.length, () => {
         if (this.#closed) return;
-        this.emit('message', data, { ...from, size: data.length } satisfies RemoteInfo);
+        this.emit('message', data, {
+          ...inNodeOrder(from),
+          size: data.length,
+        } satisfies RemoteInfo);
       });
     }
   }
@@ -472,7 +480,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     if (this.type === 'udp4') return remote.family === 'IPv4' ? remote : undefined;
     if (remote.family === 'IPv6') return remote;
     if (this.#ipv6Only) return undefined;
-    return { address: `::ffff:${remote.address}`, port: remote.port, family: 'IPv6' };
+    return { address: `::ffff:${remote.address}`, family: 'IPv6', port: remote.port };
   }
 
   #resolve(host: string | undefined, done: (err: Error | null, ip: string) => void): void {

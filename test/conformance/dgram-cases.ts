@@ -70,15 +70,17 @@ function watch(s: DgramSocket, trace: Trace, env: DgramEnv, label = ''): void {
       trace.push(name === 'error' ? [`${label}error`, describeError(arg, env)] : `${label}${name}`),
     );
   }
+  // Datagrams are kept apart and sorted at the end (see done()): when an echo arrives
+  // relative to a send's callback is a matter of latency, not of behaviour.
   s.on(
     'message',
     (msg: Buffer, rinfo: { address: string; family: string; port: number; size: number }) =>
-      trace.push([
+      messagesOf(trace).push([
         `${label}message`,
         msg.toString(),
         {
           ...rinfo,
-          address: rinfo.address === env.peer ? 'PEER' : rinfo.address,
+          address: rinfo.address.split(env.peer).join('PEER'),
           port:
             rinfo.port === env.echoPort
               ? 'ECHO'
@@ -88,6 +90,20 @@ function watch(s: DgramSocket, trace: Trace, env: DgramEnv, label = ''): void {
         },
       ]),
   );
+}
+
+const datagrams = new WeakMap<Trace, unknown[]>();
+
+function messagesOf(trace: Trace): unknown[] {
+  let list = datagrams.get(trace);
+  if (list === undefined) datagrams.set(trace, (list = []));
+  return list;
+}
+
+/** The trace, then the datagrams it saw in a stable order. */
+function done(trace: Trace): Trace {
+  const seen = messagesOf(trace).map((m) => JSON.stringify(m));
+  return [...trace, 'datagrams:', ...seen.sort()];
 }
 
 const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
@@ -143,7 +159,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     await until(s, 'message');
     trace.push(heard);
     s.close();
-    return trace;
+    return done(trace);
   },
 
   async 'members before bind'(env) {
@@ -160,7 +176,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     trace.push(attempt(env, () => s.ref() === s && s.unref() === s));
     s.close();
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'bind forms'(env) {
@@ -184,7 +200,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
         }),
       );
       const a = s.address();
-      trace.push([a.address, a.family, a.port > 0]);
+      trace.push([Object.keys(a), a.address, a.family, a.port > 0]);
       trace.push(attempt(env, () => s.bind(0)));
       s.close();
       await until(s, 'close');
@@ -192,7 +208,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     const s = env.dgram.createSocket('udp4');
     trace.push(attempt(env, () => s.bind(0, 5)));
     s.close();
-    return trace;
+    return done(trace);
   },
 
   async 'send forms reach the peer with the bytes meant'(env) {
@@ -225,7 +241,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     await settle(100);
     s.close();
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'send argument errors'(env) {
@@ -256,7 +272,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     trace.push(attempt(env, () => s.address()));
     trace.push(attempt(env, () => s.bind()));
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'send failures reach the callback, or nobody'(env) {
@@ -290,7 +306,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     await until(s, 'message');
     s.close();
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'a lookup function names hosts, and its failures are reported'(env) {
@@ -311,8 +327,9 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     };
     const s = env.dgram.createSocket({ type: 'udp4', lookup });
     watch(s, trace, env);
+    const named = until(s, 'message');
     trace.push(await sendWithCallback(s, 'named', env.echoPort, 'peer.test'));
-    await until(s, 'message');
+    await named;
     trace.push(
       await new Promise((resolve) =>
         s.send('x', env.echoPort, 'nowhere.test', (e: unknown) => resolve(describeError(e, env))),
@@ -330,7 +347,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     await until(c, 'connect');
     c.close();
     await until(c, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'connect, send to the peer only, disconnect'(env) {
@@ -347,26 +364,28 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     trace.push(attempt(env, () => s.remoteAddress()));
     trace.push(['connect callback args', await called]);
     const r = s.remoteAddress();
-    trace.push([r.address === env.peer, r.family, r.port === env.echoPort]);
+    trace.push([Object.keys(r), r.address === env.peer, r.family, r.port === env.echoPort]);
+    const echoes = messages(s, 2);
     trace.push(await sendWithCallback(s, 'connected'));
     trace.push(await sendWithCallback(s, Buffer.from('--cut--'), 2, 3));
-    await until(s, 'message');
-    await until(s, 'message');
+    await echoes;
     // Node reads a port after the message as a (non-function) callback: the datagram goes
     // to the connected peer.
+    const echo = until(s, 'message');
     trace.push(attempt(env, () => s.send('y', env.echoPort, env.peer)));
-    await until(s, 'message');
+    await echo;
     trace.push(attempt(env, () => s.send('x', 0, 1, env.echoPort)));
     trace.push(attempt(env, () => s.connect(env.echoPort, env.peer)));
     trace.push(attempt(env, () => s.disconnect()));
     trace.push(attempt(env, () => s.remoteAddress()));
     trace.push(attempt(env, () => s.disconnect()));
     trace.push(attempt(env, () => s.send('x')));
+    const last = until(s, 'message');
     trace.push(await sendWithCallback(s, 'after', env.echoPort, env.peer));
-    await until(s, 'message');
+    await last;
     s.close();
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'a connected socket hears only its peer'(env) {
@@ -385,7 +404,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     connected.close();
     asker.close();
     await settle();
-    return trace;
+    return done(trace);
   },
 
   async 'connect failures go to the callback'(env) {
@@ -400,7 +419,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     trace.push(attempt(env, () => s.remoteAddress()));
     s.close();
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'socket options once bound'(env) {
@@ -422,7 +441,7 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     trace.push(attempt(env, () => typeof s.getRecvBufferSize()));
     s.close();
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 
   async 'close: callback, events, and after'(env) {
@@ -446,7 +465,32 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     await new Promise((r) => u.bind(0, r));
     await u[Symbol.asyncDispose]();
     trace.push(attempt(env, () => u.address()));
-    return trace;
+    return done(trace);
+  },
+
+  async 'a udp6 socket reaches IPv4 peers through mapped addresses'(env) {
+    const trace: Trace = [];
+    const s = env.dgram.createSocket('udp6');
+    watch(s, trace, env);
+    await new Promise((r) => s.bind(0, r));
+    const a = s.address();
+    trace.push([a.address, a.family]);
+    const mapped = until(s, 'message');
+    trace.push(await sendWithCallback(s, 'mapped', env.echoPort, `::ffff:${env.peer}`));
+    await mapped;
+    trace.push(
+      await new Promise((resolve) =>
+        s.send('four', env.echoPort, env.peer, (e: unknown) => resolve(describeError(e, env))),
+      ),
+    );
+    s.close();
+    await until(s, 'close');
+    // ipv6Only: no IPv4 at all.
+    const only = env.dgram.createSocket({ type: 'udp6', ipv6Only: true });
+    await new Promise((r) => only.bind(0, r));
+    trace.push(only.address().address);
+    only.close();
+    return done(trace);
   },
 
   async 'rinfo of a message'(env) {
@@ -457,6 +501,6 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     await until(s, 'message');
     s.close();
     await until(s, 'close');
-    return trace;
+    return done(trace);
   },
 };
