@@ -77,6 +77,9 @@ const maxPayload = { IPv4: 65507, IPv6: 65527 } as const;
 // the kernel reports it.
 const defaultBufferSize = 212992;
 
+/** What a datagram may be made of. */
+export type Message = string | ArrayBufferView | ReadonlyArray<string | ArrayBufferView>;
+
 /** A copy with Node's key order (address, family, port), which JSON and inspect show. */
 function inNodeOrder(e: NativeEndpoint): NativeEndpoint {
   return { address: e.address, family: e.family, port: e.port };
@@ -100,7 +103,9 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   #buffers = { recv: defaultBufferSize, send: defaultBufferSize };
   /** Sends waiting for the bind or connect to finish, in order. */
   #queue: Array<() => void> = [];
+  /** Datagrams (and their bytes) between send() and the stack. */
   #queuedBytes = 0;
+  #queuedCount = 0;
   /** A connect waiting for the bind. */
   #connectStep: (() => void) | undefined;
 
@@ -231,10 +236,26 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
    * send(msg[, offset, length][, port][, address][, callback]); on a connected socket
    * send(msg[, offset, length][, callback]). A callback gets (error) or (null, bytes).
    */
+  send(msg: Message, port?: number | string, address?: string, callback?: SendCallback): void;
+  send(msg: Message, port: number | string, callback?: SendCallback): void;
+  send(
+    msg: Message,
+    offset: number,
+    length: number,
+    port?: number | string,
+    address?: string,
+    callback?: SendCallback,
+  ): void;
+  send(msg: Message, offset: number, length: number, callback?: SendCallback): void;
+  send(msg: Message, callback?: SendCallback): void;
   send(msg: unknown, ...args: unknown[]): void {
+    this.#sendAny(msg, args);
+  }
+
+  #sendAny(msg: unknown, args: unknown[]): void {
     // While connecting, the call is read again once connected, as Node does.
     if (this.#link === Link.Connecting && !this.#closed) {
-      this.#queue.push(() => this.send(msg, ...args));
+      this.#queue.push(() => this.#sendAny(msg, args));
       return;
     }
     const connected = this.#link === Link.Connected;
@@ -246,11 +267,12 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     if (this.#bind === Bind.Unbound) this.bind(0);
     const host = remote !== undefined ? remote.address : address;
     this.#queuedBytes += data.length;
+    this.#queuedCount++;
     this.#whenBound(() =>
       this.#resolve(host ?? (this.type === 'udp4' ? '127.0.0.1' : '::1'), (err, ip) => {
         if (this.#closed) return;
         if (err) {
-          this.#queuedBytes -= data.length;
+          this.#unqueue(data.length);
           // A failed lookup is reported to the callback or as 'error', as Node does.
           if (cb) cb(err);
           else this.emit('error', err);
@@ -263,7 +285,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
 
   /** The old six-argument form, kept by node:dgram. */
   sendto(
-    msg: unknown,
+    msg: Message,
     offset: number,
     length: number,
     port: number,
@@ -271,12 +293,12 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     callback?: SendCallback,
   ): void {
     validateString(address, 'address');
-    this.send(msg, offset, length, port, address, callback);
+    this.#sendAny(msg, [offset, length, port, address, callback]);
   }
 
   #transmit(data: Buffer, ip: string, port: number, cb: SendCallback | undefined): void {
     const fail = (code: string) => {
-      this.#queuedBytes -= data.length;
+      this.#unqueue(data.length);
       // Without a callback Node drops a send's system error silently; so do we.
       if (cb) cb(systemError(code, { syscall: 'send', address: ip, port }));
     };
@@ -287,7 +309,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     if (data.length > maxPayload[family]) return fail('EMSGSIZE');
     if (!this.#broadcast && isBroadcast(target, this.#channel.subnets())) return fail('EACCES');
     this.#traffic.outbound(data.length, () => {
-      this.#queuedBytes -= data.length;
+      this.#unqueue(data.length);
       if (this.#closed) return;
       this.#channel.native.udpSend(this.#id, target, port, data);
       if (cb) process.nextTick(cb, null, data.length);
@@ -305,6 +327,8 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#queuedCount = 0;
     this.#traffic.close();
     if (this.#id !== 0) {
       this.#channel.native.socketControl(this.#id, 'close');
@@ -399,7 +423,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     return this.#queuedBytes;
   }
   getSendQueueCount(): number {
-    return this.#queue.length + this.#traffic.waiting;
+    return this.#queuedCount;
   }
 
   /** The node keeps the process alive while it runs (see docs/net-compat-dgram.md). */
@@ -507,6 +531,11 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
       if (next === undefined) return;
       next();
     }
+  }
+
+  #unqueue(bytes: number): void {
+    this.#queuedBytes -= bytes;
+    this.#queuedCount--;
   }
 
   #healthCheck(): void {
