@@ -106,6 +106,8 @@ class Lane {
   readonly meter = new RateMeter();
   bytes = 0;
   readonly #queue: Array<{ n: number; go: () => void }> = [];
+  /** Bytes of the calls waiting. */
+  waitingBytes = 0;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -124,6 +126,7 @@ class Lane {
       return;
     }
     this.#queue.push({ n, go });
+    this.waitingBytes += n;
     this.pump();
   }
 
@@ -138,6 +141,7 @@ class Lane {
         return;
       }
       this.#queue.shift();
+      this.waitingBytes -= head.n;
       this.#take(head.n);
       head.go();
     }
@@ -147,6 +151,7 @@ class Lane {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#queue.length = 0;
+    this.waitingBytes = 0;
   }
 
   record(n: number): void {
@@ -228,6 +233,11 @@ export class SocketTraffic {
   /** Calls waiting (in both directions). */
   get waiting(): number {
     return this.#send.waiting + this.#receive.waiting;
+  }
+
+  /** Incoming bytes held back by a receive limit. */
+  get inboundWaitingBytes(): number {
+    return this.#receive.waitingBytes;
   }
 
   setLimits(limits: RateLimits): void {

@@ -106,6 +106,8 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   /** Datagrams (and their bytes) between send() and the stack. */
   #queuedBytes = 0;
   #queuedCount = 0;
+  /** Datagrams dropped for a full receive buffer (see onSocketEvent). */
+  #dropped = 0;
   /** A connect waiting for the bind. */
   #connectStep: (() => void) | undefined;
 
@@ -440,8 +442,9 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     return this;
   }
 
-  metrics(): TrafficMetrics {
-    return this.#traffic.metrics();
+  /** As TCP's, with `dropped`: datagrams over a receive limit that found the buffer full. */
+  metrics(): TrafficMetrics & { dropped: number } {
+    return { ...this.#traffic.metrics(), dropped: this.#dropped };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -488,6 +491,13 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
         (r.address !== from.address || r.port !== from.port)
       ) {
         return; // a connected socket hears only its peer
+      }
+      // A receive limit holds datagrams back in order, up to the receive buffer; past it
+      // they are dropped, as a kernel drops datagrams for a full buffer (UDP has no way to
+      // slow the sender).
+      if (this.#traffic.inboundWaitingBytes + data.length > this.#buffers.recv) {
+        this.#dropped++;
+        return;
       }
       this.#traffic.inbound(data.length, () => {
         if (this.#closed) return;
