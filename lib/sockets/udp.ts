@@ -108,6 +108,9 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   #queuedCount = 0;
   /** Datagrams dropped for a full receive buffer (see onSocketEvent). */
   #dropped = 0;
+  #bindCallback: (() => void) | undefined;
+  /** What bind() asked for, for its error. */
+  #bindTarget: { address: string; port: number } | undefined;
   /** A connect waiting for the bind. */
   #connectStep: (() => void) | undefined;
 
@@ -161,24 +164,27 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
       throw invalidArgType('hostname', 'of type string', host);
     }
     if (cb) this.once('listening', cb);
+    this.#bindCallback = cb;
     this.#bind = Bind.Binding;
     const name = typeof host === 'string' && host !== '' ? host : undefined;
     this.#resolve(name, (err, ip) => {
       if (this.#closed) return;
       if (err) {
-        this.#bind = Bind.Unbound;
-        this.emit('error', err);
+        this.#bindFailed(err);
         return;
       }
       if (ip !== '' && isIP(ip) !== (this.type === 'udp4' ? 4 : 6)) {
-        this.#bind = Bind.Unbound;
-        this.emit('error', systemError('EINVAL', { syscall: 'bind', address: ip }));
+        this.#bindFailed(systemError('EINVAL', { syscall: 'bind', address: ip }));
         return;
       }
       this.#id = this.#channel.allocate(this);
       // udp6 on "any" takes IPv4 too (as Node's dual-stack sockets do), unless ipv6Only.
       const nativeIp =
         ip !== '' ? ip : this.type === 'udp4' ? '0.0.0.0' : this.#ipv6Only ? '::' : '';
+      this.#bindTarget = {
+        address: ip !== '' ? ip : this.type === 'udp4' ? '0.0.0.0' : '::',
+        port: bindPort,
+      };
       this.#channel.native.udpBind(this.#id, nativeIp, bindPort);
     });
     return this;
@@ -458,12 +464,8 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
       if (e.err !== undefined && e.err !== LwipErr.OK) {
         this.#channel.release(this.#id);
         this.#id = 0;
-        this.#bind = Bind.Unbound;
         this.#connectStep = undefined;
-        this.emit(
-          'error',
-          fromLwip(e.err, { syscall: 'bind', address: e.local?.address, port: e.local?.port }),
-        );
+        this.#bindFailed(fromLwip(e.err, { syscall: 'bind', ...this.#bindTarget }));
         return;
       }
       const local = e.local ?? { address: '', port: 0, family: this.#family };
@@ -541,6 +543,14 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
       if (next === undefined) return;
       next();
     }
+  }
+
+  /** Unbound again (a later bind may succeed); the failed bind's callback is dropped. */
+  #bindFailed(err: Error): void {
+    this.#bind = Bind.Unbound;
+    this.emit('error', err);
+    if (this.#bindCallback) this.off('listening', this.#bindCallback);
+    this.#bindCallback = undefined;
   }
 
   #unqueue(bytes: number): void {

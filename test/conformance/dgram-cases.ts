@@ -211,6 +211,26 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     return done(trace);
   },
 
+  async 'a port in use'(env) {
+    const trace: Trace = [];
+    const first = env.dgram.createSocket('udp4');
+    await new Promise((r) => first.bind(0, r));
+    const port = first.address().port;
+    const second = env.dgram.createSocket('udp4');
+    second.on('listening', () => trace.push('listening'));
+    second.bind(port, () => trace.push('bound twice'));
+    const [e] = (await until(second, 'error')) as [Error & Record<string, unknown>];
+    trace.push([e.name, e.code, e.errno, e.syscall, e.address, e.port === port]);
+    trace.push(e.message === `bind EADDRINUSE 0.0.0.0:${port}`);
+    // Unbound again: it may bind elsewhere.
+    await new Promise((r) => second.bind(0, r));
+    trace.push(second.address().port !== port);
+    first.close();
+    second.close();
+    await until(second, 'close');
+    return done(trace);
+  },
+
   async 'send forms reach the peer with the bytes meant'(env) {
     const trace: Trace = [];
     const s = env.dgram.createSocket('udp4');
