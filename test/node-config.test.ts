@@ -181,6 +181,9 @@ describe('--zerotier-identity and --zerotier-default-network', () => {
     ).toBe(1);
     expect(err.join('')).toMatch(/--zerotier-default-network must be a 16-digit hex network id/);
     expect(await main(['planet', 'show', planetFile, '--zerotier-identity'], io)).toBe(1);
+    // node needs a storage folder or an identity file.
+    expect(await main(['node', '--planet', planetFile, '--lab'], io)).toBe(1);
+    expect(err.join('')).toMatch(/--storage \(or --zerotier-identity\) is required/);
     const help = await runNode([cliPath, '--help']);
     expect(help.stdout).toContain('--zerotier-identity <file>');
   });
@@ -192,9 +195,8 @@ describe('--zerotier-identity and --zerotier-default-network', () => {
     const idFile = path.join(dir, 'mine.secret');
     await identity.writeFiles(idFile, path.join(dir, 'mine.public'));
     await lab.authorize(nwid, identity.address);
+    // No --storage: the identity file is enough.
     const proc = spawnNode([
-      '--storage',
-      path.join(dir, 'storage'),
       '--planet',
       lab.info.planetPath,
       '--lab',

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 
+import { resolveSettings } from '../node-config.js';
 import { NodeService, type NodeOptions } from '../node.js';
 import { parseForward, startForward } from './forward.js';
 import { CliError, type CliIo } from './io.js';
@@ -54,8 +55,13 @@ export async function runNode(
     io.out(nodeUsage);
     return 0;
   }
-  if (values.storage === undefined) throw new CliError(`--storage is required\n${nodeUsage}`);
-  const options: NodeOptions = { storagePath: values.storage, lab: values.lab, root: values.root };
+  // An identity named by --zerotier-identity (or its environment/config equivalents) can
+  // stand in for the storage folder.
+  if (values.storage === undefined && (await resolveSettings({})).identityPath === undefined) {
+    throw new CliError(`--storage (or --zerotier-identity) is required\n${nodeUsage}`);
+  }
+  const options: NodeOptions = { lab: values.lab, root: values.root };
+  if (values.storage !== undefined) options.storagePath = values.storage;
   if (values.planet !== undefined) options.planet = values.planet;
   if (values.port !== undefined) {
     const port = Number(values.port);
