@@ -7,7 +7,10 @@ import { isIP } from 'node:net';
 
 /** What a case needs: the module under test and where the peer listens. */
 export interface DgramEnv {
-  dgram: { createSocket(type: unknown, listener?: (...a: unknown[]) => void): DgramSocket };
+  dgram: {
+    createSocket(type: unknown, listener?: (...a: unknown[]) => void): DgramSocket;
+    Socket: unknown;
+  };
   peer: string;
   echoPort: number;
   controlPort: number;
@@ -155,6 +158,14 @@ export const cases: Record<string, (env: DgramEnv) => Promise<Trace>> = {
     const heard: string[] = [];
     const s = env.dgram.createSocket({ type: 'udp4' }, (m: unknown) => heard.push(String(m)));
     trace.push((s as unknown as { type: string }).type);
+    const Ctor = (env.dgram as unknown as { Socket: new (t: string) => DgramSocket }).Socket;
+    const made = new Ctor('udp6');
+    trace.push([
+      made instanceof Ctor,
+      s instanceof Ctor,
+      (made as unknown as { type: string }).type,
+    ]);
+    made.close();
     s.send('listener', env.echoPort, env.peer);
     await until(s, 'message');
     trace.push(heard);
