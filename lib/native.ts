@@ -161,6 +161,11 @@ export declare class NativeNode {
   controllerCall(op: string, nwid: string, member: string, body: string): Promise<string>;
   udpBind(id: number, ip: string, port: number): void;
   udpSend(id: number, ip: string, port: number, data: Uint8Array): void;
+  /**
+   * Joins or leaves an IP multicast group on every network: IGMP/MLD in the stack and
+   * MULTICAST_LIKE for the group on the ZeroTier side. Counted: each join needs its leave.
+   */
+  udpMembership(ip: string, join: boolean): void;
   /** Stops the engine thread and closes the sockets; idempotent. */
   close(): void;
 }

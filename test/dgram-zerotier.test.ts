@@ -1,5 +1,6 @@
 // dgram behaviours that only a ZeroTier network shows (node:dgram on loopback cannot):
-// broadcast to the network's members once setBroadcast allows it, send rate limits
+// broadcast to the network's members once setBroadcast allows it, multicast groups both
+// ways, send rate limits
 // honoured by waiting (every datagram still arrives), and the UDP metrics.
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,9 @@ function bound(s: UdpSocket): Promise<void> {
 describe('dgram on a ZeroTier network', () => {
   let peerIp: string;
   let echoPort: number;
+  let controlPort: number;
+  let groupPort: number;
+  let myIp: string;
   let ref: NodeRef;
 
   beforeAll(async () => {
@@ -27,10 +31,12 @@ describe('dgram on a ZeroTier network', () => {
       path.join(__dirname, 'conformance', 'dgram-peer.cjs'),
       ['zt', lab.info.planetPath, path.join(dir, 'peer'), nwid],
     );
-    ({ ref } = await joinHere(lab, nwid, path.join(dir, 'here')));
+    ({ ref, ip: myIp } = await joinHere(lab, nwid, path.join(dir, 'here')));
     const ready = await peer.waitFor((l) => l.event === 'ready', 60_000);
     peerIp = String(ready['host']);
     echoPort = Number(ready['echoPort']);
+    controlPort = Number(ready['controlPort']);
+    groupPort = Number(ready['groupPort']);
   }, 120_000);
 
   it('broadcasts to the members once setBroadcast(true), and refuses before', async () => {
@@ -48,6 +54,66 @@ describe('dgram on a ZeroTier network', () => {
     const [msg, rinfo] = await echoed;
     expect(msg.toString()).toBe('all');
     expect(rinfo.address).toBe(peerIp);
+    s.close();
+  });
+
+  it('sends to a multicast group the peer joined', async () => {
+    const s = dgram.createSocket('udp4');
+    await bound(s);
+    const echoed = new Promise<[Buffer, { address: string }]>((resolve) =>
+      s.once('message', (m: Buffer, r: { address: string }) => resolve([m, r])),
+    );
+    s.send('to the group', groupPort, '239.1.2.3');
+    const [msg, rinfo] = await echoed;
+    expect(msg.toString()).toBe('to the group');
+    expect(rinfo.address).toBe(peerIp);
+    s.close();
+  });
+
+  it('joins a group, hears it, and stops hearing it once dropped', async () => {
+    const s = dgram.createSocket('udp4');
+    await bound(s);
+    const port = s.address().port;
+    const heard: string[] = [];
+    s.on('message', (m: Buffer, r: { address: string }) => heard.push(`${m} from ${r.address}`));
+    s.addMembership('239.1.2.4');
+    expect(() => s.addMembership('239.1.2.4')).toThrow(
+      expect.objectContaining({ code: 'EADDRINUSE', syscall: 'addMembership' }),
+    );
+    expect(() => s.addMembership('239.1.2.5', '10.9.9.9')).toThrow(
+      expect.objectContaining({ code: 'ENODEV' }),
+    );
+    expect(() => s.addMembership('239.1.2.5', 'nonsense')).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
+    s.addMembership('239.1.2.5', myIp);
+    s.setMulticastInterface(myIp);
+    s.setMulticastInterface('0.0.0.0');
+    expect(() => s.setMulticastInterface('10.9.9.9')).toThrow(
+      expect.objectContaining({ code: 'EADDRNOTAVAIL', syscall: 'setMulticastInterface' }),
+    );
+
+    // The peer sends to the group (its control socket answers "sent" afterwards).
+    const asker = dgram.createSocket('udp4');
+    const ask = async (group: string) => {
+      const sent = new Promise((resolve) => asker.once('message', resolve));
+      asker.send(`group ${port} ${group}`, controlPort, peerIp);
+      await sent;
+    };
+    await ask('239.1.2.4');
+    await eventually(() => heard.length === 1, 10_000);
+    expect(heard).toEqual([`to-group from ${peerIp}`]);
+
+    s.dropMembership('239.1.2.4');
+    expect(() => s.dropMembership('239.1.2.4')).toThrow(
+      expect.objectContaining({ code: 'EADDRNOTAVAIL', syscall: 'dropMembership' }),
+    );
+    await ask('239.1.2.4');
+    await ask('239.1.2.5'); // still a member of this one
+    await eventually(() => heard.length === 2, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(heard).toEqual([`to-group from ${peerIp}`, `to-group from ${peerIp}`]);
+    asker.close();
     s.close();
   });
 

@@ -229,7 +229,7 @@ export function readSendArgs(
   };
 }
 
-/** add/dropMembership's arguments: a group of the socket's family, an optional interface. */
+/** add/dropMembership's arguments: a group the socket can join, an optional interface. */
 export function checkMembershipArgs(
   group: unknown,
   iface: unknown,
@@ -240,7 +240,7 @@ export function checkMembershipArgs(
   if (iface !== undefined && typeof iface !== 'string') {
     throw invalidArgType('interfaceAddress', 'of type string', iface);
   }
-  if (typeof group !== 'string' || !isMulticast(group) || isIP(group) !== family) {
-    throw optionError(syscall, 'EINVAL');
-  }
+  if (typeof group !== 'string' || !isMulticast(group)) throw optionError(syscall, 'EINVAL');
+  // A udp6 socket may join IPv4 groups too (dual stack); a udp4 one has no IPv6 options.
+  if (family === 4 && isIP(group) === 6) throw optionError(syscall, 'ENOPROTOOPT');
 }

@@ -14,11 +14,9 @@ import type { SocketChannel, SocketOwner } from './channel.js';
 import {
   alreadyBound,
   badType,
-  bufferSizeError,
   isBroadcast,
   isConnected,
   literalLookup,
-  checkMembershipArgs,
   notConnected,
   notRunning,
   notSupported,
@@ -29,36 +27,19 @@ import {
   type LookupFunction,
 } from './dgram-args.js';
 import type { SocketTraffic, TrafficMetrics, RateLimits } from './traffic.js';
+import { GroupMemberships } from './udp-groups.js';
+import {
+  inNodeOrder,
+  sourceSpecific,
+  UdpOptions,
+  type BindOptions,
+  type Message,
+  type RemoteInfo,
+  type SocketType,
+  type UdpSocketOptions,
+} from './udp-options.js';
 
-export interface RemoteInfo {
-  address: string;
-  family: 'IPv4' | 'IPv6';
-  port: number;
-  size: number;
-}
-
-export type SocketType = 'udp4' | 'udp6';
-
-export interface UdpSocketOptions {
-  type: SocketType;
-  /** Accepted for node:dgram compatibility; each ZeroTier socket has its own port. */
-  reuseAddr?: boolean;
-  /** A udp6 socket then hears IPv6 only. */
-  ipv6Only?: boolean;
-  recvBufferSize?: number;
-  sendBufferSize?: number;
-  /** Resolves host names (dns.lookup's signature); default: IP literals only. */
-  lookup?: LookupFunction;
-  /** Closes the socket when aborted. */
-  signal?: AbortSignal;
-}
-
-export interface BindOptions {
-  port?: number;
-  address?: string;
-  exclusive?: boolean;
-  fd?: number;
-}
+export type { BindOptions, Message, RemoteInfo, SocketType, UdpSocketOptions };
 
 const enum Bind {
   Unbound,
@@ -73,17 +54,6 @@ const enum Link {
 
 // What an unconnected IPv4/IPv6 datagram may carry (lwIP refuses more, as the kernel does).
 const maxPayload = { IPv4: 65507, IPv6: 65527 } as const;
-// What getRecvBufferSize/getSendBufferSize report until set: Linux's default, doubled as
-// the kernel reports it.
-const defaultBufferSize = 212992;
-
-/** What a datagram may be made of. */
-export type Message = string | ArrayBufferView | ReadonlyArray<string | ArrayBufferView>;
-
-/** A copy with Node's key order (address, family, port), which JSON and inspect show. */
-function inNodeOrder(e: NativeEndpoint): NativeEndpoint {
-  return { address: e.address, family: e.family, port: e.port };
-}
 
 export class UdpSocket extends EventEmitter implements SocketOwner {
   readonly type: SocketType;
@@ -97,15 +67,15 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   #bind = Bind.Unbound;
   #link = Link.Disconnected;
   #closed = false;
-  #broadcast = false;
-  #ttl = 64;
-  #multicastTtl = 1;
-  #buffers = { recv: defaultBufferSize, send: defaultBufferSize };
+  readonly #options: UdpOptions;
   /** Sends waiting for the bind or connect to finish, in order. */
   #queue: Array<() => void> = [];
   /** Datagrams (and their bytes) between send() and the stack. */
   #queuedBytes = 0;
   #queuedCount = 0;
+  /** The node closed (and every socket with it). */
+  #nodeGone = false;
+  readonly #groups: GroupMemberships;
   /** Datagrams dropped for a full receive buffer (see onSocketEvent). */
   #dropped = 0;
   #bindCallback: (() => void) | undefined;
@@ -128,8 +98,8 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     this.#lookup = opts.lookup ?? literalLookup;
     this.#ipv6Only = !!opts.ipv6Only;
     this.#traffic = channel.traffic.socket('udp');
-    if (opts.recvBufferSize !== undefined) this.#buffers.recv = opts.recvBufferSize * 2;
-    if (opts.sendBufferSize !== undefined) this.#buffers.send = opts.sendBufferSize * 2;
+    this.#groups = new GroupMemberships(channel, this.type === 'udp4' ? 4 : 6);
+    this.#options = new UdpOptions(opts);
     const signal = opts.signal;
     if (signal !== undefined) {
       if (signal.aborted) process.nextTick(() => this.#closeQuietly());
@@ -315,7 +285,8 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     else if (isIP(ip) !== (this.type === 'udp4' ? 4 : 6)) return fail('EINVAL');
     const family = isIP(target) === 4 ? 'IPv4' : 'IPv6';
     if (data.length > maxPayload[family]) return fail('EMSGSIZE');
-    if (!this.#broadcast && isBroadcast(target, this.#channel.subnets())) return fail('EACCES');
+    if (!this.#options.broadcast && isBroadcast(target, this.#channel.subnets()))
+      return fail('EACCES');
     this.#traffic.outbound(data.length, () => {
       this.#unqueue(data.length);
       if (this.#closed) return;
@@ -335,10 +306,11 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#groups.leaveAll(this.#nodeGone);
     this.#queuedBytes = 0;
     this.#queuedCount = 0;
     this.#traffic.close();
-    if (this.#id !== 0) {
+    if (this.#id !== 0 && !this.#nodeGone) {
       this.#channel.native.socketControl(this.#id, 'close');
       this.#channel.release(this.#id);
     }
@@ -360,70 +332,77 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
 
   setBroadcast(flag: boolean): void {
     this.#requireBound('setBroadcast');
-    this.#broadcast = !!flag;
+    this.#options.broadcast = !!flag;
   }
 
-  /** Accepted and checked as Node does; the ZeroTier stack sends with its own TTL. */
+  /** Checked as Node does and returned; the ZeroTier stack sends with its own TTL. */
   setTTL(ttl: number): number {
-    this.#ttl = this.#checkTtl(ttl, 'ttl', 'setTTL', 1);
-    return this.#ttl;
+    this.#healthCheck();
+    return this.#options.ttl(ttl, 'setTTL', 1, this.#bind === Bind.Bound);
   }
 
   setMulticastTTL(ttl: number): number {
-    this.#multicastTtl = this.#checkTtl(ttl, 'ttl', 'setMulticastTTL', 0);
-    return this.#multicastTtl;
+    this.#healthCheck();
+    return this.#options.ttl(ttl, 'setMulticastTTL', 0, this.#bind === Bind.Bound);
   }
 
   setMulticastLoopback(flag: boolean): boolean {
     this.#requireBound('setMulticastLoopback');
-    // Our own multicast never comes back to us anyway (no membership: see addMembership).
+    // Checked and returned; our own multicast never comes back to us (the engine does not
+    // deliver our frames to ourselves), whatever the flag.
     return flag;
   }
 
+  /**
+   * Checked as Node does (one of the node's addresses, or the unspecified one); group
+   * datagrams leave on the first network that has an address of the family.
+   */
   setMulticastInterface(interfaceAddress: string): void {
     this.#healthCheck();
     validateString(interfaceAddress, 'interfaceAddress');
-    throw notSupported('setMulticastInterface');
+    this.#requireBound('setMulticastInterface');
+    this.#groups.checkInterface(interfaceAddress, 'setMulticastInterface', 'EADDRNOTAVAIL');
   }
 
+  /**
+   * Joins a group on every network the node is on (when the network allows multicast):
+   * the stack takes the group's datagrams, and the network's members learn we want them.
+   */
   addMembership(multicastAddress: string, interfaceAddress?: string): void {
-    this.#checkMembership(multicastAddress, interfaceAddress, 'addMembership');
-    throw notSupported('multicast group membership (addMembership)');
+    this.#healthCheck();
+    this.#groups.add(multicastAddress, interfaceAddress);
   }
 
   dropMembership(multicastAddress: string, interfaceAddress?: string): void {
-    this.#checkMembership(multicastAddress, interfaceAddress, 'dropMembership');
-    // Nothing can have been joined (see addMembership), as Linux answers for a stranger.
-    throw optionError('dropMembership', 'EADDRNOTAVAIL');
+    this.#healthCheck();
+    this.#groups.drop(multicastAddress, interfaceAddress);
   }
 
-  addSourceSpecificMembership(source: string, group: string, iface?: string): void {
+  addSourceSpecificMembership(source: string, group: string, _iface?: string): void {
     this.#healthCheck();
-    validateString(source, 'sourceAddress');
-    validateString(group, 'groupAddress');
-    void iface;
-    throw notSupported('source-specific multicast (addSourceSpecificMembership)');
+    sourceSpecific(true, source, group);
   }
 
-  dropSourceSpecificMembership(source: string, group: string, iface?: string): void {
+  dropSourceSpecificMembership(source: string, group: string, _iface?: string): void {
     this.#healthCheck();
-    validateString(source, 'sourceAddress');
-    validateString(group, 'groupAddress');
-    void iface;
-    throw optionError('dropSourceSpecificMembership', 'EADDRNOTAVAIL');
+    sourceSpecific(false, source, group);
   }
 
   getRecvBufferSize(): number {
-    return this.#bufferSize('recv');
+    this.#healthCheck();
+    return this.#options.bufferSize('recv', this.#bind === Bind.Bound);
   }
   getSendBufferSize(): number {
-    return this.#bufferSize('send');
+    this.#healthCheck();
+    return this.#options.bufferSize('send', this.#bind === Bind.Bound);
   }
   setRecvBufferSize(size: number): void {
-    this.#setBufferSize('recv', size);
+    this.#healthCheck();
+    this.#options.setBufferSize('recv', size, this.#bind === Bind.Bound);
   }
   setSendBufferSize(size: number): void {
-    this.#setBufferSize('send', size);
+    this.#healthCheck();
+    this.#options.setBufferSize('send', size, this.#bind === Bind.Bound);
   }
 
   /** Bytes waiting for a bind, a lookup or the rate limit. */
@@ -460,6 +439,12 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
 
   /** @internal */
   onSocketEvent(e: NativeSocketEvent): void {
+    if (e.kind === 'close') {
+      // Only when the node stops: a UDP socket has no peer to close it.
+      this.#nodeGone = true;
+      this.#closeQuietly();
+      return;
+    }
     if (e.kind === 'bound') {
       if (e.err !== undefined && e.err !== LwipErr.OK) {
         this.#channel.release(this.#id);
@@ -497,7 +482,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
       // A receive limit holds datagrams back in order, up to the receive buffer; past it
       // they are dropped, as a kernel drops datagrams for a full buffer (UDP has no way to
       // slow the sender).
-      if (this.#traffic.inboundWaitingBytes + data.length > this.#buffers.recv) {
+      if (this.#traffic.inboundWaitingBytes + data.length > this.#options.buffers.recv) {
         this.#dropped++;
         return;
       }
@@ -565,32 +550,5 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   #requireBound(syscall: string): void {
     this.#healthCheck();
     if (this.#bind !== Bind.Bound) throw optionError(syscall, 'EBADF');
-  }
-
-  #checkTtl(ttl: unknown, name: string, syscall: string, min: number): number {
-    if (typeof ttl !== 'number') throw invalidArgType(name, 'of type number', ttl);
-    this.#requireBound(syscall);
-    if (!Number.isInteger(ttl) || ttl < min || ttl > 255) throw optionError(syscall, 'EINVAL');
-    return ttl;
-  }
-
-  #checkMembership(group: unknown, iface: unknown, syscall: string): void {
-    this.#healthCheck();
-    checkMembershipArgs(group, iface, syscall, this.type === 'udp4' ? 4 : 6);
-  }
-
-  #bufferSize(which: 'recv' | 'send'): number {
-    this.#healthCheck();
-    if (this.#bind !== Bind.Bound) throw bufferSizeError(`uv_${which}_buffer_size`, 'EBADF');
-    return this.#buffers[which];
-  }
-
-  #setBufferSize(which: 'recv' | 'send', size: number): void {
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || size > 0xffffffff) {
-      throw invalidArgType('size', 'of type number', size);
-    }
-    this.#bufferSize(which);
-    if (size === 0) throw bufferSizeError(`uv_${which}_buffer_size`, 'EINVAL');
-    this.#buffers[which] = size * 2;
   }
 }

@@ -54,6 +54,9 @@ class SocketBridge : public tap::SocketEvents {
   void setKeepAlive(uint32_t id, bool on, uint32_t idleMs);
   void udpBind(uint32_t id, const tap::IpEndpoint& local);
   void udpSend(uint32_t id, const tap::IpEndpoint& to, const std::vector<uint8_t>& data);
+  void udpMembership(const tap::IpEndpoint& group, bool join) {
+    table_->udpMembership(group, join);
+  }
 
   void flush() { table_->flush(); }
   void tick(uint64_t nowMs) { table_->tick(nowMs); }

@@ -1,7 +1,9 @@
 // The far end for the dgram conformance cases, in its own process: node:dgram on
 // 127.0.0.1 ("node"), or this package's dgram on a lab network ("zt"). An echo socket
 // sends every datagram back to its sender; a control socket answers "poke <port>" by
-// sending "unwanted" to that port (from itself) and then "poked" to the asker.
+// sending "unwanted" to that port (from itself) and then "poked" to the asker, and
+// "group <port> <group>" by sending "to-group" to that group and port. On ZeroTier, a
+// group socket in 239.1.2.3 echoes what it gets too.
 'use strict';
 const path = require('node:path');
 
@@ -26,7 +28,13 @@ async function main() {
   echo.on('message', (msg, rinfo) => echo.send(msg, rinfo.port, rinfo.address));
   const control = dgram.createSocket('udp4');
   control.on('message', (msg, rinfo) => {
-    const [verb, port] = msg.toString().split(' ');
+    const [verb, port, group] = msg.toString().split(' ');
+    if (verb === 'group') {
+      control.send('to-group', Number(port), group, () =>
+        control.send('sent', rinfo.port, rinfo.address),
+      );
+      return;
+    }
     if (verb !== 'poke') return;
     control.send('unwanted', Number(port), rinfo.address, () =>
       control.send('poked', rinfo.port, rinfo.address),
@@ -34,7 +42,21 @@ async function main() {
   });
   await new Promise((r) => echo.bind(0, mode === 'zt' ? undefined : host, r));
   await new Promise((r) => control.bind(0, mode === 'zt' ? undefined : host, r));
-  say({ event: 'ready', host, echoPort: echo.address().port, controlPort: control.address().port });
+  let groupPort = 0;
+  if (mode === 'zt') {
+    const group = dgram.createSocket('udp4');
+    group.on('message', (msg, rinfo) => group.send(msg, rinfo.port, rinfo.address));
+    await new Promise((r) => group.bind(0, r));
+    group.addMembership('239.1.2.3');
+    groupPort = group.address().port;
+  }
+  say({
+    event: 'ready',
+    host,
+    echoPort: echo.address().port,
+    controlPort: control.address().port,
+    groupPort,
+  });
 }
 
 main().catch((e) => {
