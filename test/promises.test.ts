@@ -96,11 +96,14 @@ describe('the promise API', () => {
     expect(() => backoffDelays(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
 
     // Nothing listens on 7401: three attempts, two waits (100 + 200 ms), then the error.
+    const failedBefore = ref.node.metrics().connections.failed['ECONNREFUSED'] ?? 0;
     const t0 = Date.now();
     await expect(
       connect({ host: peerIp, port: 7401, timeoutMs: 5000, attempts: 3, retryRefused: true }),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    // Each attempt is a failed connection in the node's metrics, by code.
+    expect(ref.node.metrics().connections.failed['ECONNREFUSED']).toBe(failedBefore + 3);
     // Refused is final unless asked.
     await expect(connect({ host: peerIp, port: 7401, timeoutMs: 5000 })).rejects.toMatchObject({
       code: 'ECONNREFUSED',
@@ -138,6 +141,7 @@ describe('the promise API', () => {
       if (seen.length === 2) break;
     }
     expect(seen.sort()).toEqual(['first', 'second']);
+    expect(node.metrics().connections.accepted).toBeGreaterThanOrEqual(2);
     await eventually(() => peer.lines.filter((l) => l.event === 'echo').length >= 2);
 
     // Iteration ends when the listener closes.
