@@ -166,6 +166,8 @@ export declare class NativeNode {
    * MULTICAST_LIKE for the group on the ZeroTier side. Counted: each join needs its leave.
    */
   udpMembership(ip: string, join: boolean): void;
+  /** Whether the node's event channel keeps the process alive (idempotent). */
+  setRef(on: boolean): void;
   /** Stops the engine thread and closes the sockets; idempotent. */
   close(): void;
 }

@@ -151,7 +151,17 @@ async function startNode(opts: NodeOptions): Promise<Running> {
         ? { controller: true, controllerState: opts.controllerState }
         : {}),
     },
-    (events) => sink.node?._onEvents(events),
+    (events) => {
+      try {
+        sink.node?._onEvents(events);
+      } catch (err) {
+        // A listener's exception surfaces as uncaught, as an event listener's does, but
+        // not through the addon (which must not see JS exceptions: see its drain()).
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    },
   );
   sink.node = new ZeroTierNode(identity, native, opts.storagePath, defaultNetwork);
   current = { node: sink.node, refs: 0, options: opts };

@@ -145,6 +145,10 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   readonly #native: NativeNode;
   readonly #leases = new Map<string, number>();
   #subnets: string[] = [];
+  /** The node's own ref(): on by default, so a running node keeps the process alive. */
+  #ref = true;
+  /** Sockets that keep the process alive (bound and ref'd). */
+  #holds = 0;
   #online = false;
   #closed = false;
   readonly #echoes = new Map<
@@ -171,6 +175,31 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
     this.defaultNetwork = defaultNetwork;
     this.sockets = new SocketChannel(native);
     this.sockets.subnets = () => this.#subnets;
+    this.sockets.keepAlive = (delta) => {
+      this.#holds += delta;
+      this.#applyRef();
+    };
+  }
+
+  /**
+   * Lets the process exit while the node runs, as unref() does for a Node handle: it then
+   * stays alive only for ref'd sockets (a bound UDP socket, ...) and other work.
+   */
+  unref(): this {
+    this.#ref = false;
+    this.#applyRef();
+    return this;
+  }
+
+  /** Undoes unref(): the running node keeps the process alive (the default). */
+  ref(): this {
+    this.#ref = true;
+    this.#applyRef();
+    return this;
+  }
+
+  #applyRef(): void {
+    if (!this.#closed) this.#native.setRef(this.#ref || this.#holds > 0);
   }
 
   /** How many leases the app holds on a network (0 when it has not joined). */

@@ -16,6 +16,11 @@ export class SocketChannel {
   readonly traffic = new NodeTraffic();
   /** The node's subnets ("ip/bits") as last configured, for broadcast checks. */
   subnets: () => readonly string[] = () => [];
+  /**
+   * A socket that should keep the process alive (+1) or no longer (-1): a bound, ref'd
+   * socket does, as in Node. The node keeps the process alive while it or any holds it.
+   */
+  keepAlive: (delta: 1 | -1) => void = () => undefined;
 
   constructor(readonly native: NativeNode) {}
 

@@ -73,6 +73,9 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   /** Datagrams (and their bytes) between send() and the stack. */
   #queuedBytes = 0;
   #queuedCount = 0;
+  #refd = true;
+  /** Whether this socket counts in the node's keep-alive (bound, ref'd, open). */
+  #holding = false;
   /** The node closed (and every socket with it). */
   #nodeGone = false;
   readonly #groups: GroupMemberships;
@@ -136,6 +139,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     if (cb) this.once('listening', cb);
     this.#bindCallback = cb;
     this.#bind = Bind.Binding;
+    this.#updateHold();
     const name = typeof host === 'string' && host !== '' ? host : undefined;
     this.#resolve(name, (err, ip) => {
       if (this.#closed) return;
@@ -307,6 +311,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     this.#closed = true;
     this.#queue = [];
     this.#groups.leaveAll(this.#nodeGone);
+    this.#updateHold();
     this.#queuedBytes = 0;
     this.#queuedCount = 0;
     this.#traffic.close();
@@ -413,12 +418,23 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
     return this.#queuedCount;
   }
 
-  /** The node keeps the process alive while it runs (see docs/net-compat-dgram.md). */
+  /** A bound socket keeps the process alive (with the node) unless unref'd, as in Node. */
   ref(): this {
+    this.#refd = true;
+    this.#updateHold();
     return this;
   }
   unref(): this {
+    this.#refd = false;
+    this.#updateHold();
     return this;
+  }
+
+  #updateHold(): void {
+    const want = !this.#closed && this.#refd && this.#bind !== Bind.Unbound;
+    if (want === this.#holding) return;
+    this.#holding = want;
+    this.#channel.keepAlive(want ? 1 : -1);
   }
 
   /** Send and receive limits in bytes a second (undefined or Infinity: none). */
@@ -533,6 +549,7 @@ export class UdpSocket extends EventEmitter implements SocketOwner {
   /** Unbound again (a later bind may succeed); the failed bind's callback is dropped. */
   #bindFailed(err: Error): void {
     this.#bind = Bind.Unbound;
+    this.#updateHold();
     this.emit('error', err);
     if (this.#bindCallback) this.off('listening', this.#bindCallback);
     this.#bindCallback = undefined;

@@ -159,6 +159,7 @@ Napi::Function NodeWrapper::Define(Napi::Env env) {
                          InstanceMethod<&NodeWrapper::UdpBind>("udpBind"),
                          InstanceMethod<&NodeWrapper::UdpSend>("udpSend"),
                          InstanceMethod<&NodeWrapper::UdpMembership>("udpMembership"),
+                         InstanceMethod<&NodeWrapper::SetRef>("setRef"),
                          InstanceMethod<&NodeWrapper::ControllerCall>("controllerCall"),
                          InstanceMethod<&NodeWrapper::Close>("close"),
                      });
@@ -267,7 +268,16 @@ void NodeWrapper::Channel::deliver(const std::shared_ptr<Channel>& self,
     if (!self->drainScheduled) self->drainScheduled = schedule = true;
   }
   if (schedule) {
-    self->tsfn.NonBlockingCall([self](Napi::Env env, Napi::Function) { self->drain(env); });
+    self->tsfn.NonBlockingCall([self](Napi::Env env, Napi::Function) {
+      try {
+        self->drain(env);
+      } catch (const Napi::Error&) {
+        // JS never throws back into here (the JS side hands its listeners' exceptions to
+        // the microtask queue), so this is N-API failing: a process exiting with its node
+        // unref()d tears the environment down with a batch queued, when JS can no longer
+        // run. The batch goes with the process.
+      }
+    });
   }
 }
 
@@ -514,6 +524,19 @@ Napi::Value NodeWrapper::UdpMembership(const Napi::CallbackInfo& info) {
       e.core().leaveGroup(g);
     }
   });
+  return info.Env().Undefined();
+}
+
+// setRef(on): whether the node's event channel keeps the process alive. JS decides, from
+// the node's own ref()/unref() and its sockets' (a bound socket holds it, as in Node).
+Napi::Value NodeWrapper::SetRef(const Napi::CallbackInfo& info) {
+  if (!closed_ && info.Length() > 0 && info[0].IsBoolean()) {
+    if (info[0].As<Napi::Boolean>().Value()) {
+      channel_->tsfn.Ref(info.Env());
+    } else {
+      channel_->tsfn.Unref(info.Env());
+    }
+  }
   return info.Env().Undefined();
 }
 

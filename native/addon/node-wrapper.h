@@ -34,6 +34,7 @@ class NodeWrapper : public Napi::ObjectWrap<NodeWrapper> {
   Napi::Value UdpBind(const Napi::CallbackInfo& info);
   Napi::Value UdpSend(const Napi::CallbackInfo& info);
   Napi::Value UdpMembership(const Napi::CallbackInfo& info);
+  Napi::Value SetRef(const Napi::CallbackInfo& info);
   Napi::Value ControllerCall(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
