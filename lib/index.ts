@@ -49,7 +49,12 @@ import { addon, type NativeVersions } from './native.js';
 export function versions(): NativeVersions {
   return addon.versions();
 }
-export { net, dgram, connect, listen, type NetConnectOptions } from './net.js';
+export { net, type NetConnectOptions } from './net.js';
+export { dgram, type DgramSocketOptions } from './dgram.js';
+export { connect, listen, backoffDelays, type ConnectOptions } from './sockets/promises.js';
+export { resolveSettings, readConfigFile, settingsEnv, type NodeSettings } from './node-config.js';
+export type { DefaultNetwork } from './node-service.js';
+export type { RateLimits, TrafficMetrics, NodeTrafficMetrics } from './sockets/traffic.js';
 export {
   Socket,
   Server,
@@ -67,7 +72,13 @@ export {
   type ForwardOptions,
   type ForwardedConnection,
 } from './forward.js';
-export { UdpSocket, type RemoteInfo } from './sockets/udp.js';
+export {
+  UdpSocket,
+  type RemoteInfo,
+  type UdpSocketOptions,
+  type BindOptions,
+  type SocketType,
+} from './sockets/udp.js';
 export { ZeroTierSocket, ZeroTierListener, type AcceptOptions } from './sockets/promises.js';
 export {
   startLab,

@@ -165,6 +165,11 @@ export declare class NativeNode {
   udpSend(id: number, ip: string, port: number, data: Uint8Array): void;
   /** Whether the node's event channel keeps the process alive (default true). */
   keepAlive(on: boolean): void;
+  /**
+   * Joins or leaves an IP multicast group on every network: IGMP/MLD in the stack and
+   * MULTICAST_LIKE for the group on the ZeroTier side. Counted: each join needs its leave.
+   */
+  udpMembership(ip: string, join: boolean): void;
   /** Stops the engine thread and closes the sockets; idempotent. */
   close(): void;
 }

@@ -3,17 +3,12 @@
  * `net` has node:net's members (docs/net-compat.md lists each one and how it compares),
  * `dgram.createSocket`, and the promise API (`connect`, `listen`).
  */
-import { once } from 'node:events';
 import nodeNet from 'node:net';
 
-import type { ZeroTierNode } from './node.js';
 import { normalizeArgs, type ConnectArgs, type SocketConnectOptions } from './sockets/net-args.js';
 import { notSupported } from './sockets/net-errors.js';
-import { ZeroTierListener, ZeroTierSocket } from './sockets/promises.js';
-import { runningNode } from './sockets/running.js';
 import { Socket } from './sockets/tcp.js';
-import { Server, type ListenOptions, type ServerOptions } from './sockets/tcp-server.js';
-import { UdpSocket } from './sockets/udp.js';
+import { Server, type ServerOptions } from './sockets/tcp-server.js';
 
 export type NetConnectOptions = SocketConnectOptions;
 
@@ -73,33 +68,6 @@ export const net = {
   },
 };
 
-export const dgram = {
-  createSocket(
-    type: 'udp4' | 'udp6' | { type: 'udp4' | 'udp6'; node?: ZeroTierNode },
-    listener?: (msg: Buffer, rinfo: unknown) => void,
-  ): UdpSocket {
-    const node = typeof type === 'object' ? type.node : undefined;
-    const socket = new UdpSocket(runningNode(node).sockets);
-    if (listener) socket.on('message', listener);
-    return socket;
-  },
-};
+export { dgram } from './dgram.js';
 
-/** Connects and resolves once connected (rejects with ECONNREFUSED, ETIMEDOUT, ...). */
-export async function connect(options: NetConnectOptions): Promise<ZeroTierSocket> {
-  const socket = createConnection(options);
-  const failed = once(socket, 'error').then(([e]) => Promise.reject(e as Error));
-  return Promise.race([ZeroTierSocket.open(socket), failed]);
-}
-
-/** Listens and resolves once listening. */
-export async function listen(
-  options: ListenOptions & { node?: ZeroTierNode } = {},
-): Promise<ZeroTierListener> {
-  const { node, ...listenOptions } = options;
-  const server = createServer({ node });
-  const failed = once(server, 'error').then(([e]) => Promise.reject(e as Error));
-  server.listen({ port: 0, ...listenOptions });
-  await Promise.race([once(server, 'listening'), failed]);
-  return new ZeroTierListener(server);
-}
+export { connect, listen } from './sockets/promises.js';

@@ -4,14 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import path from 'node:path';
 
 import { Identity } from './identity.js';
-import { addon, type NativeNode, type NativeNodeEvent, type NativeSocketEvent } from './native.js';
+import { type NativeNode, type NativeNodeEvent, type NativeSocketEvent } from './native.js';
 import { NetworkNames } from './dns/network-lookup.js';
 import { SocketChannel } from './sockets/channel.js';
+import type { NodeTrafficMetrics, RateLimits } from './sockets/traffic.js';
 import {
   cacheFile,
   NetworkLease,
@@ -24,8 +23,6 @@ import {
   type NetworkInfo,
   type NetworkStatus,
 } from './network.js';
-import { parsePlanet } from './planet.js';
-import { loadOrCreateIdentity, lockStorage, readStoredPlanet } from './storage.js';
 import { invalidArgType, validateInteger, validateString } from './validate.js';
 
 export interface NodeOptions {
@@ -46,6 +43,20 @@ export interface NodeOptions {
   bindV6?: string;
   /** Controller role, for the lab: saved state to start from ('' for none). */
   controllerState?: string;
+  /**
+   * An identity.secret file (made there on first start when missing); wins over the
+   * storage folder's identity. Also from --zerotier-identity, $ZEROTIER_IDENTITY or the
+   * config file.
+   */
+  identityPath?: string;
+  /**
+   * The network acquireDefault() joins, and that sockets join when the app holds no
+   * lease on it. Also from --zerotier-default-network, $ZEROTIER_DEFAULT_NETWORK or the
+   * config file.
+   */
+  defaultNetwork?: string;
+  /** A JSON config file with a "zerotier" section (default: $ZEROTIER_CONFIG). */
+  configPath?: string;
 }
 
 export interface NodeCounters {
@@ -102,7 +113,7 @@ interface Status {
   externalAddresses: Array<{ reporter: string; address: string }>;
 }
 
-function nodeError(code: string, message: string): Error {
+export function nodeError(code: string, message: string): Error {
   const e = new Error(message);
   (e as Error & { code: string }).code = code;
   return e;
@@ -136,6 +147,7 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   readonly storagePath: string | undefined;
   readonly #native: NativeNode;
   readonly #leases = new Map<string, number>();
+  #subnets: string[] = [];
   #online = false;
   #closed = false;
   readonly #echoes = new Map<
@@ -150,11 +162,20 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   /** Names on this node's networks, through their DNS servers (see `lookup`). */
   readonly names: NetworkNames;
 
-  constructor(identity: Identity, native: NativeNode, storagePath?: string) {
+  /** The network acquireDefault() and the socket APIs use, if one is configured. */
+  readonly defaultNetwork: string | undefined;
+
+  constructor(
+    identity: Identity,
+    native: NativeNode,
+    storagePath?: string,
+    defaultNetwork?: string,
+  ) {
     super();
     this.identity = identity;
     this.#native = native;
     this.storagePath = storagePath;
+    this.defaultNetwork = defaultNetwork;
     this.sockets = new SocketChannel(native);
     this.names = new NetworkNames(this);
     // Sockets given a host name resolve it here (IPv4 first).
@@ -163,6 +184,34 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
       if (first === undefined) throw new Error(`${host}: no address`); // resolve() never does this
       return first;
     };
+    this.sockets.subnets = () => this.#subnets;
+  }
+
+  /** How many leases the app holds on a network (0 when it has not joined). */
+  leases(networkId: string): number {
+    return this.#leases.get(normalizeNetworkId(networkId)) ?? 0;
+  }
+
+  /**
+   * Send and receive limits for the whole node, in bytes a second (null or Infinity:
+   * none); they apply with each socket's own. Honoured by backpressure, never by
+   * dropping; they may change at any time.
+   */
+  setRateLimit(limits: RateLimits): this {
+    this.sockets.traffic.setLimits(limits);
+    return this;
+  }
+
+  /** A snapshot of the node's traffic: bytes, current rates, limits, connections. */
+  metrics(): NodeTrafficMetrics {
+    return this.sockets.traffic.metrics();
+  }
+
+  // Our subnets, kept for the sockets' broadcast checks (which cannot wait for a query).
+  #refreshSubnets(): void {
+    this.networkInfos()
+      .then((infos) => (this.#subnets = infos.flatMap((n) => n.addresses)))
+      .catch(() => undefined);
   }
 
   /**
@@ -414,9 +463,11 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
           }
           // Keeps lease.dns current without waiting for anyone to ask.
           this.networkInfos().catch(() => undefined);
+          this.#refreshSubnets();
           this.emit('network-config', { network: e.network });
           break;
         case 'network-left':
+          this.#refreshSubnets();
           this.emit('network-left', { network: e.network });
           break;
       }
@@ -443,170 +494,4 @@ export class ZeroTierNode extends EventEmitter implements NetworkHost {
   }
 }
 
-/** A share of the node; release it (or let `using` do so) when done. */
-export class NodeRef implements Disposable, AsyncDisposable {
-  #released = false;
-  constructor(readonly node: ZeroTierNode) {}
-
-  get released(): boolean {
-    return this.#released;
-  }
-
-  /** Gives up this share; the node stops with the last one. Idempotent. */
-  async release(): Promise<void> {
-    if (this.#released) return;
-    this.#released = true;
-    NodeService._release();
-  }
-
-  [Symbol.dispose](): void {
-    void this.release();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.release();
-  }
-}
-
-async function resolveOptions(
-  options: NodeOptions,
-): Promise<{ identity: Identity; planet?: Buffer }> {
-  if (options.identity !== undefined && !(options.identity instanceof Identity)) {
-    throw invalidArgType('options.identity', 'an instance of Identity', options.identity);
-  }
-  if (options.storagePath !== undefined) validateString(options.storagePath, 'options.storagePath');
-  if (options.port !== undefined) validateInteger(options.port, 'options.port', 0, 65535);
-  let identity: Identity;
-  if (options.identity !== undefined) {
-    if (!options.identity.hasPrivate) {
-      throw nodeError('ERR_ZT_NO_PRIVATE_KEY', 'options.identity needs its private key');
-    }
-    identity = options.identity;
-  } else if (options.storagePath !== undefined) {
-    identity = await loadOrCreateIdentity(options.storagePath);
-  } else {
-    identity = await Identity.generate();
-  }
-  let planet: Buffer | undefined;
-  let planetFile: string | undefined;
-  if (typeof options.planet === 'string') {
-    planetFile = options.planet;
-    planet = await readFile(options.planet);
-  } else if (options.planet !== undefined) {
-    planet = Buffer.from(options.planet);
-  } else if (options.storagePath !== undefined) {
-    planetFile = path.join(options.storagePath, 'planet');
-    planet = await readStoredPlanet(options.storagePath);
-  }
-  if (planet !== undefined && planetFile !== undefined && addon.parsePlanet(planet) === null) {
-    throw nodeError(
-      'ERR_ZT_CORRUPT_PLANET',
-      `${planetFile}: not a ZeroTier planet; refusing to start (the file is left as it is)`,
-    );
-  }
-  if (planet !== undefined) parsePlanet(planet);
-  // A lab runs offline: with Earth's roots it would reach out to the internet instead.
-  if (options.lab && planet === undefined) {
-    throw nodeError('ERR_ZT_LAB_NEEDS_PLANET', 'lab mode needs a custom planet (options.planet)');
-  }
-  return { identity, planet };
-}
-
-interface Running {
-  node: ZeroTierNode;
-  refs: number;
-  options: NodeOptions;
-}
-
-let current: Running | undefined;
-let starting: Promise<Running> | undefined;
-
-async function startNode(opts: NodeOptions): Promise<Running> {
-  if (opts.storagePath !== undefined) validateString(opts.storagePath, 'options.storagePath');
-  // Taken before the folder is read: a second process fails here, before it makes or reads
-  // an identity. Held until the node closes.
-  const lock = opts.storagePath !== undefined ? lockStorage(opts.storagePath) : undefined;
-  try {
-    return await startLockedNode(opts, () => lock?.release());
-  } catch (e) {
-    lock?.release();
-    throw e;
-  }
-}
-
-async function startLockedNode(opts: NodeOptions, releaseLock: () => void): Promise<Running> {
-  const { identity, planet } = await resolveOptions(opts);
-  // Events can only arrive after the constructor returns, through the event loop.
-  const sink: { node?: ZeroTierNode } = {};
-  const native = new addon.NativeNode(
-    {
-      identity: identity.toSecretString(),
-      ...(planet !== undefined ? { planet } : {}),
-      port: opts.port ?? 0,
-      lab: !!opts.lab,
-      root: !!opts.root,
-      ...(opts.bindV4 !== undefined ? { bindV4: opts.bindV4 } : {}),
-      ...(opts.bindV6 !== undefined ? { bindV6: opts.bindV6 } : {}),
-      ...(opts.controllerState !== undefined
-        ? { controller: true, controllerState: opts.controllerState }
-        : {}),
-    },
-    (events) => sink.node?._onEvents(events),
-  );
-  sink.node = new ZeroTierNode(identity, native, opts.storagePath);
-  sink.node.once('closed', releaseLock);
-  current = { node: sink.node, refs: 0, options: opts };
-  return current;
-}
-
-function sameOptions(a: NodeOptions, b: NodeOptions): boolean {
-  return (
-    a.storagePath === b.storagePath &&
-    a.identity === b.identity &&
-    (a.port ?? 0) === (b.port ?? 0) &&
-    !!a.lab === !!b.lab &&
-    !!a.root === !!b.root
-  );
-}
-
-export const NodeService = {
-  /**
-   * A share of the process's node, starting it on first use with `options`. Later calls
-   * may omit options; passing different ones while the node runs throws
-   * ERR_ZT_NODE_RUNNING.
-   */
-  async acquire(options?: NodeOptions): Promise<NodeRef> {
-    // A start under way (another caller's) finishes first; its options then apply.
-    if (starting !== undefined) await starting.catch(() => undefined);
-    let running = current !== undefined && !current.node.closed ? current : undefined;
-    if (running !== undefined) {
-      if (options !== undefined && !sameOptions(options, running.options)) {
-        throw nodeError('ERR_ZT_NODE_RUNNING', 'the node is already running with other options');
-      }
-    } else {
-      starting = startNode(options ?? {});
-      try {
-        running = await starting;
-      } finally {
-        starting = undefined;
-      }
-    }
-    running.refs++;
-    return new NodeRef(running.node);
-  },
-
-  /** The running node, if any. */
-  get node(): ZeroTierNode | undefined {
-    return current !== undefined && !current.node.closed ? current.node : undefined;
-  },
-
-  /** @internal */
-  _release(): void {
-    if (current === undefined) return;
-    current.refs--;
-    if (current.refs <= 0) {
-      current.node._close();
-      current = undefined;
-    }
-  },
-};
+export { NodeRef, NodeService, runningNode, type DefaultNetwork } from './node-service.js';

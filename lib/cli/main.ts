@@ -9,6 +9,7 @@ import { runLabCommand } from './lab.js';
 import { runNode } from './node.js';
 import { runPlanet } from './planet.js';
 import { runResolve } from './resolve.js';
+import { takeZeroTierFlags, zeroTierFlagsUsage } from './zerotier-flags.js';
 
 const usage = `Usage: zerotier-sockets <command> [<args>]
 
@@ -28,11 +29,12 @@ Commands:
   bench [--runs N] [--quick] [--only <names>] [--json]
                         TCP/UDP over ZeroTier against node:net, on this machine
 
+${zeroTierFlagsUsage}
 ${idtoolUsage}`;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
-  const [command, ...rest] = argv;
   try {
+    const [command, ...rest] = takeZeroTierFlags(argv);
     switch (command) {
       case 'idtool':
         return await runIdtool(rest, io);

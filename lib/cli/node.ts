@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 
+import { resolveSettings } from '../node-config.js';
 import { NodeService, type NodeOptions } from '../node.js';
 import { parseForward, startForward } from './forward.js';
 import { CliError, type CliIo } from './io.js';
@@ -21,6 +22,7 @@ export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet
   --root            act as a root: relay and introduce peers (for labs and tests)
   --stats <ms>      print the node's counters every <ms> milliseconds
   --json            one JSON object per line
+  --zerotier-identity <file>, --zerotier-default-network <hex>: see \`zerotier-sockets --help\`
 `;
 
 export async function runNode(
@@ -53,8 +55,13 @@ export async function runNode(
     io.out(nodeUsage);
     return 0;
   }
-  if (values.storage === undefined) throw new CliError(`--storage is required\n${nodeUsage}`);
-  const options: NodeOptions = { storagePath: values.storage, lab: values.lab, root: values.root };
+  // An identity named by --zerotier-identity (or its environment/config equivalents) can
+  // stand in for the storage folder.
+  if (values.storage === undefined && (await resolveSettings({})).identityPath === undefined) {
+    throw new CliError(`--storage (or --zerotier-identity) is required\n${nodeUsage}`);
+  }
+  const options: NodeOptions = { lab: values.lab, root: values.root };
+  if (values.storage !== undefined) options.storagePath = values.storage;
   if (values.planet !== undefined) options.planet = values.planet;
   if (values.port !== undefined) {
     const port = Number(values.port);
@@ -129,7 +136,12 @@ export async function runNode(
   };
   node.on('network-status', onNetworkEvent);
   node.on('network-config', onNetworkEvent);
-  for (const id of values.join ?? []) {
+  const joins = (values.join ?? []).map((id) => id.toLowerCase());
+  // --zerotier-default-network (or its environment/config equivalents) is joined too.
+  if (node.defaultNetwork !== undefined && !joins.includes(node.defaultNetwork)) {
+    joins.push(node.defaultNetwork);
+  }
+  for (const id of joins) {
     try {
       leases.push(await node.join(id));
     } catch (e) {

@@ -31,7 +31,7 @@ function nodeTransport(channel: SocketChannel, node: ZeroTierNode): DnsTransport
   return {
     udp(server, query, accept, timeoutMs) {
       return new Promise<Buffer>((resolve, reject) => {
-        const socket = new UdpSocket(channel);
+        const socket = new UdpSocket(channel, isIP(server) === 6 ? 'udp6' : 'udp4');
         const timer = setTimeout(() => finish(new Error('timeout')), timeoutMs);
         const finish = (err: Error | undefined, reply?: Buffer) => {
           clearTimeout(timer);

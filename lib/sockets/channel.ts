@@ -3,6 +3,7 @@
  * routing of 'socket' events to the object that owns the id.
  */
 import type { NativeNode, NativeSocketEvent } from '../native.js';
+import { NodeTraffic } from './traffic.js';
 
 export interface SocketOwner {
   onSocketEvent(e: NativeSocketEvent): void;
@@ -24,6 +25,10 @@ export class SocketChannel {
   /** Open sockets and servers that are ref'd: each keeps the process alive, as in Node. */
   readonly #held = new Set<object>();
   #alive = true;
+  /** The node's rate limits and metrics, which every socket reports to. */
+  readonly traffic = new NodeTraffic();
+  /** The node's subnets ("ip/bits") as last configured, for broadcast checks. */
+  subnets: () => readonly string[] = () => [];
 
   constructor(readonly native: NativeNode) {
     process.on('exit', this.#stopAtExit);

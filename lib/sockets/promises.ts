@@ -1,13 +1,23 @@
 /**
  * The promise API: ZeroTierSocket (connect, read, write) and ZeroTierListener (accept with
- * a timeout or signal, and tryAccept that never waits), over the stream classes.
+ * a timeout or signal, tryAccept that never waits, and `for await`), over the stream
+ * classes. Both join the node's default network when the app holds no lease on it (and
+ * leave only what they joined); connect retries transient failures with a bounded backoff.
  */
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Server, Socket, type TcpConnectOptions } from './tcp.js';
+import type { NetworkLease } from '../network.js';
+import { net, type NetConnectOptions } from '../net.js';
+import { runningNode, type ZeroTierNode } from '../node.js';
+import { validateInteger } from '../validate.js';
+import type { RateLimits, TrafficMetrics } from './traffic.js';
+import { Server, Socket, type ListenOptions, type TcpConnectOptions } from './tcp.js';
 
 export class ZeroTierSocket implements AsyncDisposable {
   readonly #socket: Socket;
+  /** A lease on the default network this socket took, released when it closes. */
+  #ownLease: NetworkLease | undefined;
   readonly #chunks: Buffer[] = [];
   #ended = false;
   #error: Error | undefined;
@@ -32,7 +42,16 @@ export class ZeroTierSocket implements AsyncDisposable {
     socket.on('close', () => {
       this.#ended = true;
       this.#wake?.();
+      void this.#ownLease?.release();
     });
+  }
+
+  /** @internal */
+  holdLease(lease: NetworkLease | undefined): this {
+    if (lease === undefined) return this;
+    if (this.#socket.destroyed) void lease.release();
+    else this.#ownLease = lease;
+    return this;
   }
 
   /** @internal */
@@ -51,6 +70,17 @@ export class ZeroTierSocket implements AsyncDisposable {
   }
   get remotePort(): number | undefined {
     return this.#socket.remotePort;
+  }
+
+  /** Limits for this connection, in bytes a second (null or Infinity: none). */
+  setRateLimit(limits: RateLimits): this {
+    this.#socket.setRateLimit(limits);
+    return this;
+  }
+
+  /** Bytes in and out, current rates and limits of this connection. */
+  metrics(): TrafficMetrics {
+    return this.#socket.metrics();
   }
 
   /** The next bytes the peer sent, or null once it has finished. */
@@ -99,8 +129,10 @@ export interface AcceptOptions {
   signal?: AbortSignal;
 }
 
-export class ZeroTierListener implements AsyncDisposable {
+export class ZeroTierListener implements AsyncDisposable, AsyncIterable<ZeroTierSocket> {
   readonly #server: Server;
+  #closed = false;
+  #ownLease: NetworkLease | undefined;
   readonly #backlog: Socket[] = [];
   readonly #waiters: Array<(s: Socket | null) => void> = [];
 
@@ -150,15 +182,125 @@ export class ZeroTierListener implements AsyncDisposable {
     });
   }
 
-  close(): Promise<void> {
+  /** @internal */
+  holdLease(lease: NetworkLease | undefined): this {
+    this.#ownLease = lease;
+    return this;
+  }
+
+  /** Connections as they come, until the listener closes. */
+  async *[Symbol.asyncIterator](): AsyncIterator<ZeroTierSocket> {
+    for (;;) {
+      const next = await this.accept();
+      if (next !== null) yield next;
+      else if (this.#closed) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     for (const w of this.#waiters.splice(0)) w(null);
     for (const s of this.#backlog.splice(0)) s.destroy();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    if (this.#server.listening) {
+      await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    }
+    await this.#ownLease?.release();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#server.listening) await this.close();
+    await this.close();
   }
 }
 
 export type { TcpConnectOptions };
+
+export interface ConnectOptions extends NetConnectOptions {
+  /**
+   * Attempts in all (default 5; 1: no retry). Transient failures (EHOSTUNREACH,
+   * ENETUNREACH, ETIMEDOUT: no route or no ARP answer yet, as just after joining) are
+   * tried again after 100 ms, doubling to at most 1 s; there is no wait after the last
+   * attempt, so the worst case is attempts × timeoutMs + the sum of backoffDelays().
+   */
+  attempts?: number;
+  /** ECONNREFUSED is transient too (a peer's service still starting). Default false. */
+  retryRefused?: boolean;
+  /** Stops the retries (the attempt under way finishes). */
+  signal?: AbortSignal;
+}
+
+const transient = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EHOSTDOWN']);
+
+/** The waits between `attempts` connect attempts: 100 ms doubling to 1 s, none after the last. */
+export function backoffDelays(attempts: number): number[] {
+  validateInteger(attempts, 'attempts', 1, 1000);
+  return Array.from({ length: attempts - 1 }, (_, i) => Math.min(100 * 2 ** i, 1000));
+}
+
+/**
+ * A lease on the node's default network when the app holds none (waiting until it is
+ * ready), else undefined: the app's own leases keep it joined.
+ */
+async function defaultLease(
+  node: ZeroTierNode,
+  timeoutMs: number,
+): Promise<NetworkLease | undefined> {
+  const id = node.defaultNetwork;
+  if (id === undefined || node.leases(id) > 0) return undefined;
+  const lease = await node.join(id);
+  try {
+    await lease.ready({ timeoutMs });
+  } catch (e) {
+    await lease.release();
+    throw e;
+  }
+  return lease;
+}
+
+async function connectOnce(options: NetConnectOptions): Promise<ZeroTierSocket> {
+  const socket = net.createConnection(options);
+  const failed = once(socket, 'error').then(([e]) => Promise.reject(e as Error));
+  return Promise.race([ZeroTierSocket.open(socket), failed]);
+}
+
+/** Connects and resolves once connected (rejects with ECONNREFUSED, ETIMEDOUT, ...). */
+export async function connect(options: ConnectOptions): Promise<ZeroTierSocket> {
+  const { attempts = 5, retryRefused = false, signal, ...netOptions } = options;
+  const delays = backoffDelays(attempts);
+  const lease = await defaultLease(runningNode(options.node), options.timeoutMs ?? 30_000);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await connectOnce(netOptions)).holdLease(lease);
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        const retry = transient.has(code) || (retryRefused && code === 'ECONNREFUSED');
+        if (!retry || attempt >= delays.length || signal?.aborted) throw e;
+        await sleep(delays[attempt], undefined, signal ? { signal } : {}).catch(() => {
+          throw e; // aborted while waiting: the last failure is the answer
+        });
+      }
+    }
+  } catch (e) {
+    await lease?.release();
+    throw e;
+  }
+}
+
+/** Listens and resolves once listening (on the default network's addresses too). */
+export async function listen(
+  options: ListenOptions & { node?: ZeroTierNode } = {},
+): Promise<ZeroTierListener> {
+  const node = runningNode(options.node);
+  const lease = await defaultLease(node, 30_000);
+  try {
+    const server = net.createServer({ node });
+    const failed = once(server, 'error').then(([e]) => Promise.reject(e as Error));
+    server.listen(options);
+    await Promise.race([once(server, 'listening'), failed]);
+    return new ZeroTierListener(server).holdLease(lease);
+  } catch (e) {
+    await lease?.release();
+    throw e;
+  }
+}

@@ -219,6 +219,7 @@ export class Server extends EventEmitter implements SocketOwner {
     this.#connections++;
     this.#sockets.add(socket);
     socket.server = this;
+    channel.traffic.count('accepted');
     this.emit('connection', socket);
   }
 

@@ -27,6 +27,7 @@ import { endedByOtherParty, socketClosed, socketClosedBeforeConnection } from '.
 import { channelOf } from './running.js';
 import { IdleTimer } from './idle-timer.js';
 import { TcpHandle } from './tcp-handle.js';
+import type { RateLimits, SocketTraffic, TrafficMetrics } from './traffic.js';
 
 export type { SocketConnectOptions, SocketOptions, LookupFunction } from './net-args.js';
 /** @deprecated the old name of SocketConnectOptions. */
@@ -70,6 +71,10 @@ export class Socket extends Duplex implements SocketOwner {
   #inFlight = 0;
   /** push() said stop: the next _read reopens the window for everything held. */
   #backpressured = false;
+  /** Rate limits and metrics (traffic.ts), from the node's channel once there is one. */
+  #traffic: SocketTraffic | undefined;
+  /** Written bytes a send limit still holds back from the engine. */
+  #heldByLimit = 0;
   #bytesRead = 0;
   #bytesWritten = 0;
   readonly #idle = new IdleTimer(() => this.emit('timeout'));
@@ -321,6 +326,7 @@ export class Socket extends Duplex implements SocketOwner {
   #setHandle(handle: TcpHandle | undefined): void {
     if (this.#handle !== handle) this.#handle?.channel.hold(this, false);
     this.#handle = handle;
+    if (handle && !this.destroyed) this.#traffic ??= handle.channel.traffic.socket('tcp');
     if (handle && this.#refed) handle.channel.hold(this, true);
   }
 
@@ -370,19 +376,26 @@ export class Socket extends Duplex implements SocketOwner {
       case 'connect':
         this.#onConnect(e);
         break;
-      case 'data':
-        if (e.data === undefined) return;
+      case 'data': {
+        const data = e.data;
+        if (data === undefined) return;
         this.#idle.touch();
-        this.#bytesRead += e.data.length;
-        this.#unconsumed += e.data.length;
-        if (this.push(e.data)) this.#consume(false);
-        else this.#backpressured = true;
+        // A receive limit delays the push, and with it the window it reopens.
+        this.#inbound(data.length, () => {
+          this.#bytesRead += data.length;
+          this.#unconsumed += data.length;
+          if (this.push(data)) this.#consume(false);
+          else this.#backpressured = true;
+        });
         break;
+      }
       case 'end':
         this.#idle.touch();
-        this.push(null);
-        // Let 'end' (and the close it leads to) happen even if nobody reads (Node does this).
-        this.read(0);
+        this.#inbound(0, () => {
+          this.push(null);
+          // Let 'end' (and the close it leads to) happen even if nobody reads (as Node).
+          this.read(0);
+        });
         break;
       case 'wrote':
         this.#onWrote(e.value);
@@ -393,8 +406,11 @@ export class Socket extends Duplex implements SocketOwner {
         if (e.err !== undefined && e.err !== LwipErr.OK) {
           this.destroy(fromLwip(e.err, { syscall: 'read' }));
         } else {
-          this.push(null);
-          this.destroy();
+          // After the bytes a receive limit still holds back.
+          this.#inbound(0, () => {
+            this.push(null);
+            this.destroy();
+          });
         }
         break;
       default:
@@ -418,6 +434,7 @@ export class Socket extends Duplex implements SocketOwner {
               port: target.port,
             })
           : fromLwip(e.err, { syscall: 'connect', address: target.address, port: target.port });
+      if (target.addresses.length === 0) this.#traffic?.failed(error.code ?? 'UNKNOWN');
       this.emit(
         'connectionAttemptFailed',
         target.address,
@@ -437,6 +454,7 @@ export class Socket extends Duplex implements SocketOwner {
     this.#connecting = false;
     this.#local = e.local;
     this.#remote = e.remote;
+    this.#traffic?.connected();
     this.#idle.touch();
     this.#applySocketOptions();
     this.emit('connect');
@@ -446,10 +464,36 @@ export class Socket extends Duplex implements SocketOwner {
 
   #onWrote(n: number): void {
     this.#inFlight = Math.max(0, this.#inFlight - n);
+    this.#releaseWrite();
+  }
+
+  /** The held write callback runs once no limit holds its bytes and the engine caught up. */
+  #releaseWrite(): void {
     const head = this.#pendingWrite;
-    if (head === undefined || this.#inFlight > MAX_IN_FLIGHT) return;
+    if (head === undefined || this.#heldByLimit > 0 || this.#inFlight > MAX_IN_FLIGHT) return;
     this.#pendingWrite = undefined;
     head.cb();
+  }
+
+  #inbound(n: number, go: () => void): void {
+    if (this.#traffic) this.#traffic.inbound(n, go);
+    else go();
+  }
+
+  /** Send and receive limits for this connection, in bytes a second (null: none). */
+  setRateLimit(limits: RateLimits): this {
+    this.#trafficOf().setLimits(limits);
+    return this;
+  }
+
+  /** Bytes in and out, current rates and limits of this connection. */
+  metrics(): TrafficMetrics {
+    return this.#trafficOf().metrics();
+  }
+
+  #trafficOf(): SocketTraffic {
+    this.#traffic ??= channelOf(this.#node).traffic.socket('tcp');
+    return this.#traffic;
   }
 
   /**
@@ -497,12 +541,21 @@ export class Socket extends Duplex implements SocketOwner {
     }
     this.#bytesWritten += total;
     this.#inFlight += total;
+    this.#heldByLimit += total;
     // One engine write for corked chunks, as writev is one system call in Node: the engine
-    // takes them together, before any answer to the first can arrive.
-    handle.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total));
+    // takes them together, before any answer to the first can arrive. A send limit passes
+    // it on in pieces, over time.
+    const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
+    const send = (piece: Buffer) => {
+      this.#heldByLimit -= piece.length;
+      this.#handle?.write(piece);
+      this.#releaseWrite();
+    };
+    if (this.#traffic) this.#traffic.write(data, send);
+    else send(data);
     // Done, as far as the app is concerned, once the engine holds it, as Node's is once the
     // kernel does; past MAX_IN_FLIGHT unconfirmed bytes the callback waits for the engine.
-    if (this.#inFlight <= MAX_IN_FLIGHT) process.nextTick(cb);
+    if (this.#heldByLimit === 0 && this.#inFlight <= MAX_IN_FLIGHT) process.nextTick(cb);
     else this.#pendingWrite = { cb };
   }
 
@@ -535,6 +588,7 @@ export class Socket extends Duplex implements SocketOwner {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.#idle.stop();
+    this.#traffic?.close();
     this.#connecting = false;
     this.#handle?.close(this.#resetOnDestroy);
     this.#setHandle(undefined);

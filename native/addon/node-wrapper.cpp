@@ -158,6 +158,7 @@ Napi::Function NodeWrapper::Define(Napi::Env env) {
                          InstanceMethod<&NodeWrapper::SocketControl>("socketControl"),
                          InstanceMethod<&NodeWrapper::UdpBind>("udpBind"),
                          InstanceMethod<&NodeWrapper::UdpSend>("udpSend"),
+                         InstanceMethod<&NodeWrapper::UdpMembership>("udpMembership"),
                          InstanceMethod<&NodeWrapper::ControllerCall>("controllerCall"),
                          InstanceMethod<&NodeWrapper::Close>("close"),
                          InstanceMethod<&NodeWrapper::KeepAlive>("keepAlive"),
@@ -267,7 +268,16 @@ void NodeWrapper::Channel::deliver(const std::shared_ptr<Channel>& self,
     if (!self->drainScheduled) self->drainScheduled = schedule = true;
   }
   if (schedule) {
-    self->tsfn.NonBlockingCall([self](Napi::Env env, Napi::Function) { self->drain(env); });
+    self->tsfn.NonBlockingCall([self](Napi::Env env, Napi::Function) {
+      try {
+        self->drain(env);
+      } catch (const Napi::Error&) {
+        // JS never throws back into here (the JS side hands its listeners' exceptions to
+        // the microtask queue), so this is N-API failing: a process exiting with its node
+        // unref()d tears the environment down with a batch queued, when JS can no longer
+        // run. The batch goes with the process.
+      }
+    });
   }
 }
 
@@ -494,6 +504,36 @@ Napi::Value NodeWrapper::UdpSend(const Napi::CallbackInfo& info) {
   auto bytes = info[3].As<Napi::Uint8Array>();
   std::vector<uint8_t> data(bytes.Data(), bytes.Data() + bytes.ByteLength());
   engine_->post([id, to, data = std::move(data)](Engine& e) { e.sockets().udpSend(id, to, data); });
+  return info.Env().Undefined();
+}
+
+// udpMembership(ip, join): an IP multicast group joined or left on every network, in lwIP
+// (IGMP/MLD) and on the ZeroTier side (MULTICAST_LIKE for the group's Ethernet address).
+Napi::Value NodeWrapper::UdpMembership(const Napi::CallbackInfo& info) {
+  requireOpen(info.Env());
+  tap::IpEndpoint group;
+  if (!parseEndpoint(info[0], Napi::Number::New(info.Env(), 0), group) || group.len == 0 ||
+      !info[1].IsBoolean()) {
+    throw Napi::TypeError::New(info.Env(), "udpMembership(ip, join)");
+  }
+  const bool join = info[1].As<Napi::Boolean>().Value();
+  // The Ethernet address IP multicast maps to: 01:00:5e + the low 23 bits (IPv4), 33:33 +
+  // the low 32 bits (IPv6).
+  const uint8_t* ip = group.ip;
+  const uint64_t mac =
+      group.len == 4
+          ? 0x01005e000000ULL | (uint64_t{ip[1] & 0x7fu} << 16) | (uint64_t{ip[2]} << 8) | ip[3]
+          : 0x333300000000ULL | (uint64_t{ip[12]} << 24) | (uint64_t{ip[13]} << 16) |
+                (uint64_t{ip[14]} << 8) | ip[15];
+  engine_->post([group, join, mac](Engine& e) {
+    e.sockets().udpMembership(group, join);
+    const vl2::MulticastGroup g{mac, 0};
+    if (join) {
+      e.core().joinGroup(e.now(), g);
+    } else {
+      e.core().leaveGroup(g);
+    }
+  });
   return info.Env().Undefined();
 }
 

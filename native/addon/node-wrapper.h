@@ -33,6 +33,7 @@ class NodeWrapper : public Napi::ObjectWrap<NodeWrapper> {
   Napi::Value SocketControl(const Napi::CallbackInfo& info);
   Napi::Value UdpBind(const Napi::CallbackInfo& info);
   Napi::Value UdpSend(const Napi::CallbackInfo& info);
+  Napi::Value UdpMembership(const Napi::CallbackInfo& info);
   Napi::Value ControllerCall(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   // keepAlive(bool): whether the node's event channel keeps the process alive (ref/unref).

@@ -58,6 +58,9 @@ class SocketBridge : public tap::SocketEvents {
   void setKeepAlive(uint32_t id, bool on, uint32_t idleMs);
   void udpBind(uint32_t id, const tap::IpEndpoint& local);
   void udpSend(uint32_t id, const tap::IpEndpoint& to, const std::vector<uint8_t>& data);
+  void udpMembership(const tap::IpEndpoint& group, bool join) {
+    table_->udpMembership(group, join);
+  }
 
   // Hands JS the bytes received since the last flush, then has lwIP send what writes
   // queued. The engine calls it after every batch of frames and commands.

@@ -180,6 +180,25 @@ TEST(NodeVl2, ArpGoesAsMulticastToTheAddressOwner) {
   EXPECT_EQ(lab.b->frames[0].data, arp);
 }
 
+TEST(NodeVl2, GroupsOurSocketsJoinAreAnnouncedAndReceived) {
+  NetLab lab;
+  lab.a->core().join(lab.net.now, lab.nwid);
+  lab.b->core().join(lab.net.now, lab.nwid);
+  ASSERT_TRUE(lab.joined(*lab.a) && lab.joined(*lab.b));
+  // 239.1.2.3's Ethernet address; joining announces it at once (LIKE to root and peers).
+  const vl2::MulticastGroup group{0x01005e010203ULL, 0};
+  lab.a->core().joinGroup(lab.net.now, group);
+  lab.a->core().joinGroup(lab.net.now, group);  // counted: a second socket in the group
+  lab.a->core().leaveGroup(group);              // one still holds it
+  lab.net.runFor(100);
+  const auto macB = vl2::macFor(lab.bId.address(), lab.nwid);
+  const auto pkt = NetLab::ipv4Packet(2, 1);
+  lab.b->core().sendFrame(lab.net.now, lab.nwid, group.mac, macB, 0x0800, pkt.data(), pkt.size());
+  ASSERT_TRUE(lab.net.runUntil([&] { return !lab.a->frames.empty(); }, 3000));
+  EXPECT_EQ(lab.a->frames[0].dst, group.mac);
+  EXPECT_EQ(lab.a->frames[0].data, pkt);
+}
+
 TEST(NodeVl2, UnauthorizedMembersAreDeniedAndCarryNoFrames) {
   NetLab lab;
   lab.b->core().join(lab.net.now, lab.nwid);

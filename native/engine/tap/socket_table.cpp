@@ -3,7 +3,10 @@
 #include "socket_table.h"
 
 extern "C" {
+#include <lwip/igmp.h>
 #include <lwip/ip.h>
+#include <lwip/mld6.h>
+#include <lwip/netif.h>
 #include <lwip/priv/tcp_priv.h>
 }
 
@@ -458,9 +461,35 @@ int SocketTable::udpSendTo(SocketHandle h, const IpEndpoint& to, const uint8_t* 
   pbuf* p = pbuf_alloc(PBUF_TRANSPORT, static_cast<u16_t>(len), PBUF_RAM);
   if (p == nullptr) return ERR_MEM;
   pbuf_take(p, data, static_cast<u16_t>(len));
-  const err_t err = udp_sendto(s->udp, p, &ip, to.port);
+  // A group address has no route: send it on the first interface of its family that has
+  // an address (with no default route, udp_sendto would fail with ERR_RTE).
+  netif* out = nullptr;
+  if (IP_IS_V4(&ip) && ip4_addr_ismulticast(ip_2_ip4(&ip))) {
+    netif* n;
+    NETIF_FOREACH(n) {
+      if (netif_is_up(n) && !ip4_addr_isany_val(*netif_ip4_addr(n))) {
+        out = n;
+        break;
+      }
+    }
+  }
+  const err_t err = out != nullptr ? udp_sendto_if(s->udp, p, &ip, to.port, out)
+                                   : udp_sendto(s->udp, p, &ip, to.port);
   pbuf_free(p);
   return err;
+}
+
+int SocketTable::udpMembership(const IpEndpoint& group, bool join) {
+  ip_addr_t ip;
+  toLwip(group, &ip);
+  if (IP_IS_V4(&ip)) {
+    if (!ip4_addr_ismulticast(ip_2_ip4(&ip))) return ERR_VAL;
+    return join ? igmp_joingroup(IP4_ADDR_ANY4, ip_2_ip4(&ip))
+                : igmp_leavegroup(IP4_ADDR_ANY4, ip_2_ip4(&ip));
+  }
+  if (!ip6_addr_ismulticast(ip_2_ip6(&ip))) return ERR_VAL;
+  return join ? mld6_joingroup(IP6_ADDR_ANY6, ip_2_ip6(&ip))
+              : mld6_leavegroup(IP6_ADDR_ANY6, ip_2_ip6(&ip));
 }
 
 // --- Both ---

@@ -138,6 +138,9 @@ class SocketTable {
   // One datagram. ERR_RTE for 127/8 or ::1 (as tcpConnect), ERR_VAL for a size over 65507 bytes or
   // a family the socket lacks.
   int udpSendTo(SocketHandle h, const IpEndpoint& to, const uint8_t* data, size_t len);
+  // Joins (or leaves) an IPv4 (IGMP) or IPv6 (MLD) group on every network interface.
+  // lwIP counts joins, so each join needs its leave; ERR_VAL for a non-multicast address.
+  int udpMembership(const IpEndpoint& group, bool join);
 
   // --- Both ---
   int localAddress(SocketHandle h, IpEndpoint* out) const;

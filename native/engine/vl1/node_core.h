@@ -123,6 +123,11 @@ class NodeCore {
   void sendFrame(int64_t now, uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,
                  const uint8_t* data, size_t len);
   const vl2::Network* network(uint64_t nwid) const;
+  // A group our own sockets joined (IGMP/MLD): announced with MULTICAST_LIKE on every
+  // network, beside the groups the network's config implies. Counted: each join needs its
+  // leave. Announced at once on a first join; a leave lets the LIKE expire.
+  void joinGroup(int64_t now, const vl2::MulticastGroup& group);
+  void leaveGroup(const vl2::MulticastGroup& group);
   // Controller role: sends a member a new config (NETWORK_CONFIG pushes), or tells it that
   // it lost access, as soon as its membership changes.
   void pushConfig(int64_t now, uint64_t member, uint64_t nwid, const ConfigReply& reply);
@@ -270,6 +275,8 @@ class NodeCore {
   std::unordered_map<uint64_t, std::unique_ptr<vl2::Network>> networks_;
   // Root role: who LIKEs which group on which network (protocol.md §9 item 5).
   std::map<std::pair<uint64_t, vl2::MulticastGroup>, std::map<uint64_t, int64_t>> rootLikes_;
+  // Groups joined by our sockets, with their join counts (joinGroup).
+  std::map<vl2::MulticastGroup, int> localGroups_;
   bool online_ = false;
   bool started_ = false;
   int64_t lastHousekeeping_ = 0;

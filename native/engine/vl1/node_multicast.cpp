@@ -20,7 +20,10 @@ void writeMac(util::Writer& w, uint64_t mac) {
 
 void NodeCore::announceMulticast(int64_t now, vl2::Network& net) {
   net.lastAnnounce = now;
-  const auto groups = net.subscriptions();
+  auto groups = net.subscriptions();
+  if (net.config && net.config->multicastLimit > 0) {
+    for (const auto& [group, count] : localGroups_) groups.push_back(group);
+  }
   if (groups.empty()) return;
   std::vector<uint8_t> payload;
   util::Writer w(payload);
@@ -39,6 +42,18 @@ void NodeCore::announceMulticast(int64_t now, vl2::Network& net) {
   to.erase(std::unique(to.begin(), to.end()), to.end());
   for (uint64_t addr : to)
     if (addr != address()) sendToPeer(now, addr, proto::Verb::kMulticastLike, payload);
+}
+
+void NodeCore::joinGroup(int64_t now, const vl2::MulticastGroup& group) {
+  if (++localGroups_[group] > 1) return;
+  for (auto& [nwid, net] : networks_) {
+    if (net->status == vl2::NetworkStatus::kOk) announceMulticast(now, *net);
+  }
+}
+
+void NodeCore::leaveGroup(const vl2::MulticastGroup& group) {
+  auto it = localGroups_.find(group);
+  if (it != localGroups_.end() && --it->second <= 0) localGroups_.erase(it);
 }
 
 void NodeCore::gather(int64_t now, vl2::Network& net, const vl2::MulticastGroup& group) {
