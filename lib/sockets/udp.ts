@@ -1,6 +1,6 @@
 /**
  * UDP over ZeroTier, shaped like node:dgram's Socket: the same call forms, states, events
- * and error codes (docs/net-compat-dgram.md lists where it differs and why). Connecting is
+ * and error codes (docs/net-compat.md lists where it differs and why). Connecting is
  * done here, not in the stack: a connected socket sends to its peer and hears only it, as
  * a connected kernel socket does.
  */
