@@ -11,7 +11,7 @@ import {
   type ForwardRule,
 } from '../forward.js';
 import { NodeService, type NodeOptions, type ZeroTierNode } from '../node.js';
-import { CliError, type CliIo } from './io.js';
+import { CliError, onceInterrupted, type CliIo } from './io.js';
 
 export const forwardUsage = `Usage: zerotier-sockets forward --storage <dir> [--planet <file>] [--lab] [--port <n>]
                                 [--join <nwid>]... [--verbose] [--json] <rule>...
@@ -154,16 +154,4 @@ export async function runForward(
   } finally {
     await ref.release();
   }
-}
-
-function onceInterrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
 }

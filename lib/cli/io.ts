@@ -35,3 +35,16 @@ export const processIo: CliIo = {
   },
   err: (text) => process.stderr.write(text),
 };
+
+/** Resolves at the first SIGINT or SIGTERM (a foreground command's stop). */
+export function onceInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}

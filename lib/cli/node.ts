@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { resolveSettings } from '../node-config.js';
 import { NodeService, type NodeOptions } from '../node.js';
 import { parseForward, startForward } from './forward.js';
-import { CliError, type CliIo } from './io.js';
+import { CliError, onceInterrupted, type CliIo } from './io.js';
 
 export const nodeUsage = `Usage: zerotier-sockets node --storage <dir> [--planet <file>] [--port <n>] [--join <nwid>]... [--lab] [--root] [--json]
 
@@ -180,16 +180,4 @@ export async function runNode(
   await ref.release();
   print('stopped', { address: node.address }, 'stopped');
   return 0;
-}
-
-function onceInterrupted(): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
 }
