@@ -8,7 +8,12 @@ import { startLab, type LabHandle } from '../../lib/index.js';
 import { freeUdpPort } from '../helpers/ports.js';
 import { ScriptProcess } from '../helpers/script.js';
 
-export type Impl = 'node' | 'zt';
+/**
+ * Which stack runs a case, and where: 'node' and 'zt' put the server and the client in two
+ * processes; 'node-same' and 'zt-same' run both roles in one process (for ours: a process
+ * talking to its own ZeroTier address).
+ */
+export type Impl = 'node' | 'zt' | 'node-same' | 'zt-same';
 export type CaseLog = unknown[][];
 
 /** A worker: the script plus numbered commands. */
@@ -79,6 +84,8 @@ export class ConformanceEnv {
         {
           zt: { server: ztServer, client: ztClient, serverIp: ztServerIp },
           node: { server: nodeServer, client: nodeClient, serverIp: '127.0.0.1' },
+          'zt-same': { server: ztServer, client: ztServer, serverIp: ztServerIp },
+          'node-same': { server: nodeServer, client: nodeServer, serverIp: '127.0.0.1' },
         },
         lab,
       );
@@ -118,7 +125,9 @@ export class ConformanceEnv {
 
   async close(): Promise<void> {
     await Promise.all(
-      Object.values(this.#pairs).flatMap((pair) => [pair.server.stop(), pair.client.stop()]),
+      [...new Set(Object.values(this.#pairs).flatMap((pair) => [pair.server, pair.client]))].map(
+        (w) => w.stop(),
+      ),
     );
     await this.#lab.close();
   }

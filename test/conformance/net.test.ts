@@ -1,6 +1,6 @@
 // node:net conformance: every case in tcp-cases.cjs and tcp-failure-cases.cjs runs on node:net over loopback and on
-// our net over a lab network (two processes each); both must record the same events,
-// arguments, error codes and bytes.
+// our net over a lab network, in two processes and again in one; both must record the same
+// events, arguments, error codes and bytes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { suiteTempDir } from '../helpers/tmp.js';
@@ -25,6 +25,15 @@ describe('net conformance (node:net on loopback vs ours on a lab network)', () =
     // The reference run must have done something, or the comparison proves nothing.
     expect(reference.server.length + reference.client.length).toBeGreaterThan(0);
     const ours = await env.run('zt', `tcp/${name}`);
+    expect(ours).toEqual(reference);
+  });
+
+  // Server and client in one process: node:net over its own loopback, ours to its own
+  // ZeroTier address (lwIP loops those packets back inside the process).
+  it.each(cases)('%s, in one process', { timeout: 40_000 }, async (name) => {
+    const reference = await env.run('node-same', `tcp/${name}`);
+    expect(reference.server.length + reference.client.length).toBeGreaterThan(0);
+    const ours = await env.run('zt-same', `tcp/${name}`);
     expect(ours).toEqual(reference);
   });
 });
