@@ -29,6 +29,7 @@ struct SocketEvent {
     kMessage,    // UDP datagram: remote, data
     kBound,      // UDP bind result: err, local endpoint
   };
+  explicit SocketEvent(Type t) : type(t) {}
   Type type;
   uint32_t id = 0;
   uint32_t accepted = 0;
