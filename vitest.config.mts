@@ -9,5 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Native code and child processes: forks isolate a crash to one test file.
     pool: 'forks',
+    // Each file's helpers' cleanups (test/helpers/teardown.ts).
+    setupFiles: ['./test/helpers/teardown-setup.ts'],
   },
 });

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Each file's helpers' cleanups (test/helpers/teardown.ts).
+    setupFiles: ['./test/helpers/teardown-setup.ts'],
   },
 });

@@ -2,7 +2,6 @@
 // peer script in a child process that prints JSON lines, and this process's node joined.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { afterAll } from 'vitest';
 
 import {
   NodeService,
@@ -12,6 +11,7 @@ import {
   type NodeRef,
 } from '../../lib/index.js';
 import { eventually } from './events.js';
+import { afterFile } from './teardown.js';
 import { freeUdpPort } from './ports.js';
 
 export interface Line {
@@ -37,7 +37,7 @@ export class LinePeer {
       }
     });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    afterAll(() => this.stop());
+    afterFile(() => this.stop());
   }
 
   waitFor(match: (l: Line) => boolean, timeoutMs = 30_000): Promise<Line> {
@@ -63,7 +63,7 @@ export async function startLabNetwork(
   ipv4 = '10.147.19.0/24',
 ): Promise<{ lab: LabHandle; nwid: string }> {
   const lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
-  afterAll(() => lab.close());
+  afterFile(() => lab.close());
   const nwid = await lab.createNetwork({ name: 'conformance', ipv4: [ipv4] });
   return { lab, nwid };
 }
@@ -91,7 +91,7 @@ export async function joinHere(
   await lab.authorize(nwid, ref.node.address);
   const lease = await ref.node.join(nwid);
   const info = await lease.ready({ timeoutMs: 30_000, waitForAuthorization: true });
-  afterAll(async () => {
+  afterFile(async () => {
     await lease.release();
     await ref.release();
   });

@@ -3,11 +3,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
 
 import { Identity, generatePlanetKey, makePlanet } from '../../lib/index.js';
 import { cliPath } from './paths.js';
 import { freeUdpPort } from './ports.js';
+import { afterFile } from './teardown.js';
 
 export interface NodeLine {
   event: string;
@@ -84,7 +85,7 @@ export class NodeProcess {
 export function spawnNode(args: string[], suite = false, command = 'node'): NodeProcess {
   const p = new NodeProcess(args, command);
   const stop = () => p.stop().then(() => undefined);
-  if (suite) afterAll(stop);
+  if (suite) afterFile(stop);
   else onTestFinished(stop);
   return p;
 }

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
+
+import { afterFile } from './teardown.js';
 
 function makeTemp(prefix: string): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
@@ -17,6 +19,6 @@ export function tempDir(prefix = 'zts-'): string {
 /** A temporary folder for a whole file's tests (call in beforeAll), removed after them. */
 export function suiteTempDir(prefix = 'zts-'): string {
   const dir = makeTemp(prefix);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterFile(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
