@@ -13,7 +13,7 @@ import { idlePlanet, spawnNode } from './helpers/lab.js';
 import { startLabNetwork } from './helpers/lab-network.js';
 import { cliPath } from './helpers/paths.js';
 import { freeUdpPort } from './helpers/ports.js';
-import { tempDir } from './helpers/tmp.js';
+import { suiteTempDir, tempDir } from './helpers/tmp.js';
 
 const netA = 'aaaaaaaaaaaaaaaa';
 const netB = 'bbbbbbbbbbbbbbbb';
@@ -189,7 +189,8 @@ describe('--zerotier-identity and --zerotier-default-network', () => {
   });
 
   it('node: runs with that identity and joins that network', async () => {
-    const dir = tempDir();
+    // For the whole file: the lab (closed after the file) lives in it.
+    const dir = suiteTempDir('zts-nodecfg-');
     const { lab, nwid } = await startLabNetwork(dir, '10.147.21.0/24');
     const identity = await Identity.generate();
     const idFile = path.join(dir, 'mine.secret');

@@ -211,7 +211,12 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabHandle
   const client = new LabClient(info) as LabHandle;
   client.close = async () => {
     if (pid === undefined) return; // attached to someone else's lab: leave it running
-    await stopLab(dir);
+    // The lab we started goes even if its folder (and the info file naming it) is gone.
+    if (!(await stopLab(dir)) && isAlive(pid)) {
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 10_000;
+      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
   };
   return client;
 }
