@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { NodeService, connect, dgram, listen, startLab, type LabHandle } from '../lib/index.js';
 import { eventually } from './helpers/events.js';
+import { onLines } from './helpers/child.js';
 import { freeUdpPort } from './helpers/ports.js';
 import { suiteTempDir, tempDir } from './helpers/tmp.js';
 
@@ -28,15 +29,7 @@ class Peer {
         stdio: ['pipe', 'pipe', 'inherit'],
       },
     );
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(JSON.parse(buf.slice(0, nl)) as Line);
-        buf = buf.slice(nl + 1);
-      }
-    });
+    onLines(this.child.stdout!, (line) => this.lines.push(JSON.parse(line) as Line));
   }
   waitFor(match: (l: Line) => boolean, timeoutMs = 20_000): Promise<Line> {
     return eventually(() => this.lines.find(match), timeoutMs);

@@ -1,4 +1,5 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 export interface ChildResult {
   code: number | null;
@@ -56,4 +57,18 @@ export function runNode(
   options: Parameters<typeof run>[2] = {},
 ): Promise<ChildResult> {
   return run(process.execPath, args, options);
+}
+
+/** Calls `onLine` with each complete line a child prints on `stream` (utf8, no newline). */
+export function onLines(stream: Readable, onLine: (line: string) => void): void {
+  let buf = '';
+  stream.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      onLine(line);
+    }
+  });
 }

@@ -11,6 +11,7 @@ import {
   type NodeRef,
 } from '../../lib/index.js';
 import { eventually } from './events.js';
+import { onLines } from './child.js';
 import { afterFile } from './teardown.js';
 import { freeUdpPort } from './ports.js';
 
@@ -27,15 +28,7 @@ export class LinePeer {
 
   constructor(script: string, args: string[]) {
     this.child = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        this.lines.push(JSON.parse(buf.slice(0, nl)) as Line);
-        buf = buf.slice(nl + 1);
-      }
-    });
+    onLines(this.child.stdout!, (line) => this.lines.push(JSON.parse(line) as Line));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     afterFile(() => this.stop());
   }

@@ -7,6 +7,7 @@ import { onTestFinished } from 'vitest';
 
 import { Identity, generatePlanetKey, makePlanet } from '../../lib/index.js';
 import { cliPath } from './paths.js';
+import { onLines } from './child.js';
 import { freeUdpPort } from './ports.js';
 import { afterFile } from './teardown.js';
 
@@ -28,20 +29,13 @@ export class NodeProcess {
     this.child = spawn(process.execPath, [cliPath, command, '--json', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          this.lines.push(JSON.parse(line) as NodeLine);
-        } catch {
-          this.stderr += `unparsed: ${line}\n`;
-        }
-        for (const w of this.#waiters.splice(0)) w();
+    onLines(this.child.stdout!, (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as NodeLine);
+      } catch {
+        this.stderr += `unparsed: ${line}\n`;
       }
+      for (const w of this.#waiters.splice(0)) w();
     });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
   }

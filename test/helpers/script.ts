@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 import { eventually } from './events.js';
+import { onLines } from './child.js';
 
 export interface ScriptLine {
   event: string;
@@ -17,18 +18,11 @@ export class ScriptProcess {
 
   constructor(file: string, args: readonly string[]) {
     this.child = spawn(process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          this.lines.push(JSON.parse(line) as ScriptLine);
-        } catch {
-          this.stderr += `unparsed: ${line}\n`;
-        }
+    onLines(this.child.stdout!, (line) => {
+      try {
+        this.lines.push(JSON.parse(line) as ScriptLine);
+      } catch {
+        this.stderr += `unparsed: ${line}\n`;
       }
     });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
