@@ -18,6 +18,11 @@ function random(seed) {
   };
 }
 
+// Buffers as large as the kernel allows (rmem_max): a burst of a whole congestion window
+// must meet the configured loss, not this relay's socket buffer.
+const udpSocket = () =>
+  dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+
 const bind = (socket, host) =>
   new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -41,7 +46,7 @@ export class UdpNat {
   }
 
   async start() {
-    this.outside = dgram.createSocket('udp4');
+    this.outside = udpSocket();
     await bind(this.outside, this.options.outsideHost);
     this.outside.on('message', (msg, from) => this.#fromOutside(msg, from));
     this.stop = setTimeout(() => this.close(), this.options.maxRunMs ?? 30 * 60_000);
@@ -54,7 +59,7 @@ export class UdpNat {
     const key = `${host}:${port}`;
     let m = this.mirrors.get(key);
     if (m === undefined) {
-      m = dgram.createSocket('udp4');
+      m = udpSocket();
       this.mirrors.set(key, m);
       await bind(m, this.options.insideHost);
       m.on('message', (msg, from) => {
@@ -68,6 +73,8 @@ export class UdpNat {
   }
 
   #fromOutside(msg, from) {
+    if (process.env.NATDBG)
+      console.error('fromOutside', from.port, msg.length, this.inside, JSON.stringify(this.stats));
     if (this.inside === undefined) return; // nobody inside has spoken yet
     void this.mirror(from.address, from.port).then(() => {
       const m = this.mirrors.get(`${from.address}:${from.port}`);
