@@ -73,8 +73,6 @@ export class UdpNat {
   }
 
   #fromOutside(msg, from) {
-    if (process.env.NATDBG)
-      console.error('fromOutside', from.port, msg.length, this.inside, JSON.stringify(this.stats));
     if (this.inside === undefined) return; // nobody inside has spoken yet
     void this.mirror(from.address, from.port).then(() => {
       const m = this.mirrors.get(`${from.address}:${from.port}`);
