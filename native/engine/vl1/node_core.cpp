@@ -275,6 +275,47 @@ void NodeCore::sendEcho(int64_t now, uint64_t dest, const uint8_t* payload, size
   sendToPeer(now, dest, proto::Verb::kEcho, std::vector<uint8_t>(payload, payload + len), true);
 }
 
+void NodeCore::probePeer(int64_t now, uint64_t dest) {
+  Peer* p = peer(dest);
+  if (p == nullptr || p->isRoot) {
+    sendEcho(now, dest, nullptr, 0);
+    return;
+  }
+  std::vector<InetAddress> via;
+  for (const auto& path : p->paths()) via.push_back(path.remote);
+  if (Peer* r = bestRoot(now)) {
+    if (const Path* rp = r->bestPath(now)) via.push_back(rp->remote);
+  }
+  for (const auto& to : via) {
+    std::vector<uint8_t> packet;
+    beginPacket(packet, host_.random64(), dest, address(), proto::Verb::kEcho);
+    armor(packet.data(), packet.size(), p->key(), proto::kCipherPoly1305Salsa2012, false);
+    expectReply(HeaderView{packet.data()}.packetId(), now);
+    ++counters_.packetsOut;
+    transmit(-1, to, packet.data(), packet.size());
+  }
+  p->lastSend = now;
+}
+
+void NodeCore::peerReturned(uint64_t dest, int64_t since) {
+  Peer* p = peer(dest);
+  if (p == nullptr) return;
+  auto& paths = p->paths();
+  for (auto it = paths.begin(); it != paths.end();) {
+    if (it->lastReceive >= since) {
+      ++it;
+      continue;
+    }
+    const InetAddress gone = it->remote;
+    it = paths.erase(it);
+    event(CoreEvent::Type::kPathLost, dest, gone);
+  }
+  for (auto& [nwid, net] : networks_) {
+    auto m = net->members.find(dest);
+    if (m != net->members.end()) m->second.credentialsPushed = 0;
+  }
+}
+
 void NodeCore::sendOk(int64_t now, Peer& p, proto::Verb inReVerb, uint64_t inRe,
                       const std::vector<uint8_t>& body, int64_t localSocket,
                       const InetAddress* to) {
