@@ -14,8 +14,11 @@ namespace {
 constexpr size_t kMaxQueued = 256;
 constexpr int64_t kExpectedReplyTtlMs = 60000;
 // While no root has answered, greet them often: a stock root may have dropped our first
-// HELLO under its one-new-identity-per-2-s limit.
+// HELLO under its one-new-identity-per-2-s limit. A root that stops answering is greeted
+// with a backoff that grows with its silence (an eighth of it) up to kRootRetryMaxMs: a
+// root that comes back (restarted, it knows no one) hears from us within that.
 constexpr int64_t kRootRetryMs = 500;
+constexpr int64_t kRootRetryMaxMs = 4000;
 constexpr int64_t kRejectedIdentityMs = 60000;
 }  // namespace
 
@@ -26,6 +29,7 @@ NodeCore::~NodeCore() = default;
 
 void NodeCore::start(int64_t now) {
   started_ = true;
+  startedAt_ = now;
   installPlanetRoots(now);
   lastHousekeeping_ = 0;
   processTimers(now);
@@ -501,8 +505,11 @@ int64_t NodeCore::processTimers(int64_t now) {
     for (const auto& gone : p.expirePaths(now)) event(CoreEvent::Type::kPathLost, addr, gone);
     if (p.isRoot && !options_.root) {
       const bool reachable = p.bestPath(now) != nullptr;
-      const int64_t period = reachable ? timing::kRootHelloMs : kRootRetryMs;
+      const int64_t silence = now - std::max(p.lastReceive, startedAt_);
+      const int64_t period = reachable ? timing::kRootHelloMs
+                                       : std::clamp(silence / 8, kRootRetryMs, kRootRetryMaxMs);
       if (p.lastHelloSent == 0 || now - p.lastHelloSent >= period) {
+        if (p.lastHelloSent != 0 && p.lastReceive < p.lastHelloSent) p.rootWasSilent = true;
         for (const auto& root : options_.planet.roots()) {
           if (root.identity.address() != addr) continue;
           for (const auto& ep : root.stableEndpoints)

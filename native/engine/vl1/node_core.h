@@ -287,6 +287,7 @@ class NodeCore {
   std::map<vl2::MulticastGroup, int> localGroups_;
   bool online_ = false;
   bool started_ = false;
+  int64_t startedAt_ = 0;
   int64_t lastHousekeeping_ = 0;
 };
 
