@@ -33,7 +33,9 @@ describe('dead peers, default timeout', () => {
     const { error, at } = await failed;
     expect(error.code).toBe('ETIMEDOUT');
     const ms = at - killedAt;
-    console.log(`[figures] default dead-peer timeout: ETIMEDOUT ${(ms / 1000).toFixed(1)} s after SIGKILL`);
+    console.log(
+      `[figures] default dead-peer timeout: ETIMEDOUT ${(ms / 1000).toFixed(1)} s after SIGKILL`,
+    );
     expect(ms).toBeGreaterThanOrEqual(55_000);
     expect(ms).toBeLessThan(90_000);
   }, 180_000);

@@ -60,7 +60,9 @@ describe('dead peers', () => {
     const { error, at } = await failed;
     expect(error.code).toBe('ECONNRESET');
     const ms = at - backAt;
-    console.log(`[figures] peer restarted without the connection: ECONNRESET ${secs(ms)} s after it was back`);
+    console.log(
+      `[figures] peer restarted without the connection: ECONNRESET ${secs(ms)} s after it was back`,
+    );
     expect(ms).toBeLessThan(15_000);
   }, 180_000);
 

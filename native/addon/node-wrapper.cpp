@@ -203,7 +203,8 @@ NodeWrapper::NodeWrapper(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Node
   options.controller = opts.Get("controller").ToBoolean();
   // Validated in TS (node-service.ts); absent: the table's default.
   if (opts.Get("deadPeerTimeoutMs").IsNumber()) {
-    options.sockets.deadPeerTimeoutMs = opts.Get("deadPeerTimeoutMs").As<Napi::Number>().Uint32Value();
+    options.sockets.deadPeerTimeoutMs =
+        opts.Get("deadPeerTimeoutMs").As<Napi::Number>().Uint32Value();
   }
   if (opts.Get("controllerState").IsString()) {
     options.controllerState = opts.Get("controllerState").As<Napi::String>();

@@ -111,8 +111,8 @@ TEST(NodeCore, ARootThatComesBackIsGreetedWithinFiveSeconds) {
     ASSERT_TRUE(
         lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
     ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
-    ASSERT_TRUE(lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); },
-                                 2000));
+    ASSERT_TRUE(
+        lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 2000));
     lab.root->down = true;
     const uint64_t sentBefore = lab.net.sent;
     for (int64_t t = 0; t < downMs; t += 10000) {

@@ -130,8 +130,9 @@ TEST(SocketLiveness, KeepAliveFailsAnIdleConnectionOnlyWhenThePeerIsSilent) {
         const uint64_t ms = monotonicMs() - start;
         EXPECT_EQ(closeErr, ERR_TIMEOUT);
         EXPECT_LT(ms, 4000u);
-        std::printf("[ figures  ] keep-alive 500 ms + 3 x 200 ms: failed %llu ms into the silence\n",
-                    static_cast<unsigned long long>(ms));
+        std::printf(
+            "[ figures  ] keep-alive 500 ms + 3 x 200 ms: failed %llu ms into the silence\n",
+            static_cast<unsigned long long>(ms));
         node.signal(kComeBack);
       },
       [&](Node& node) { return runServer(node, port); }));

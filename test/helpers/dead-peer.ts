@@ -39,7 +39,9 @@ export async function killPeer(peer: LinePeer): Promise<void> {
 }
 
 /** Writes to `socket` whenever it drains; resolves with its error and when it came. */
-export function writeUntilError(socket: Socket): Promise<{ error: NodeJS.ErrnoException; at: number }> {
+export function writeUntilError(
+  socket: Socket,
+): Promise<{ error: NodeJS.ErrnoException; at: number }> {
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   return new Promise((resolve) => {
     socket.once('error', (error: NodeJS.ErrnoException) => resolve({ error, at: Date.now() }));

@@ -634,8 +634,7 @@ void SocketTable::checkLiveness() {
     if (s->kind != Kind::kTcp || pcb == nullptr || s->connecting) continue;
     // lwIP stamps pcb->tmr with its tick count whenever a segment arrives.
     const uint64_t heardAgo = uint64_t{tcp_ticks - pcb->tmr} * TCP_SLOW_INTERVAL;
-    const bool outstanding =
-        pcb->unacked != nullptr || pcb->unsent != nullptr || !s->queue.empty();
+    const bool outstanding = pcb->unacked != nullptr || pcb->unsent != nullptr || !s->queue.empty();
     if (!outstanding) {
       s->outstandingSince = 0;
       s->silentMs = 0;

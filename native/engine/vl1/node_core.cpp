@@ -506,8 +506,8 @@ int64_t NodeCore::processTimers(int64_t now) {
     if (p.isRoot && !options_.root) {
       const bool reachable = p.bestPath(now) != nullptr;
       const int64_t silence = now - std::max(p.lastReceive, startedAt_);
-      const int64_t period = reachable ? timing::kRootHelloMs
-                                       : std::clamp(silence / 8, kRootRetryMs, kRootRetryMaxMs);
+      const int64_t period =
+          reachable ? timing::kRootHelloMs : std::clamp(silence / 8, kRootRetryMs, kRootRetryMaxMs);
       if (p.lastHelloSent == 0 || now - p.lastHelloSent >= period) {
         if (p.lastHelloSent != 0 && p.lastReceive < p.lastHelloSent) p.rootWasSilent = true;
         for (const auto& root : options_.planet.roots()) {
