@@ -57,6 +57,8 @@ export interface NativeNodeOptions {
   controller?: boolean;
   /** The controller's saved state (from controllerCall('state')), to continue from. */
   controllerState?: string;
+  /** TCP sockets' default dead-peer timeout in ms (validated in TS); absent: 60 s. */
+  deadPeerTimeoutMs?: number;
 }
 
 export interface NativeEndpoint {
@@ -148,12 +150,14 @@ export declare class NativeNode {
   /**
    * 'shutdown' (FIN after queued bytes), 'close', 'abort' (RST), 'consumed' (arg: bytes the
    * reader took, reopening the receive window), 'nodelay' (arg 0/1), 'keepalive' (arg:
-   * idle ms, 0 off).
+   * idle ms, 0 off; arg2: probe interval ms; arg3: probes), 'deadpeer' (arg: ms).
    */
   socketControl(
     id: number,
-    op: 'shutdown' | 'close' | 'abort' | 'consumed' | 'nodelay' | 'keepalive',
+    op: 'shutdown' | 'close' | 'abort' | 'consumed' | 'nodelay' | 'keepalive' | 'deadpeer',
     arg?: number,
+    arg2?: number,
+    arg3?: number,
   ): void;
   /**
    * The controller's JSON API (stock shapes): resolves with `{"status": N, "body": ...}`.

@@ -13,6 +13,7 @@ import { nodeError, ZeroTierNode, type NodeOptions } from './node.js';
 import { resolveSettings } from './node-config.js';
 import { parsePlanet } from './planet.js';
 import { loadOrCreateIdentity, lockStorage, readStoredPlanet } from './storage.js';
+import { checkDeadPeerTimeout } from './sockets/liveness.js';
 import { invalidArgType, validateString } from './validate.js';
 
 /** A share of the node; release it (or let `using` do so) when done. */
@@ -170,6 +171,7 @@ async function startLockedNode(opts: NodeOptions, releaseLock: () => void): Prom
       root: !!opts.root,
       ...(opts.bindV4 !== undefined ? { bindV4: opts.bindV4 } : {}),
       ...(opts.bindV6 !== undefined ? { bindV6: opts.bindV6 } : {}),
+      ...(opts.deadPeerTimeout !== undefined ? { deadPeerTimeoutMs: opts.deadPeerTimeout } : {}),
       ...(opts.controllerState !== undefined
         ? { controller: true, controllerState: opts.controllerState }
         : {}),
@@ -199,6 +201,7 @@ function sameOptions(a: NodeOptions, b: NodeOptions): boolean {
     a.identityPath === b.identityPath &&
     (a.defaultNetwork ?? '').toLowerCase() === (b.defaultNetwork ?? '').toLowerCase() &&
     (a.port ?? 0) === (b.port ?? 0) &&
+    a.deadPeerTimeout === b.deadPeerTimeout &&
     !!a.lab === !!b.lab &&
     !!a.root === !!b.root
   );
@@ -211,6 +214,9 @@ export const NodeService = {
    * omit options; passing different ones while the node runs throws ERR_ZT_NODE_RUNNING.
    */
   async acquire(options?: NodeOptions): Promise<NodeRef> {
+    if (options?.deadPeerTimeout !== undefined) {
+      checkDeadPeerTimeout(options.deadPeerTimeout, 'options.deadPeerTimeout');
+    }
     // A start under way (another caller's) finishes first; its options then apply.
     if (starting !== undefined) await starting.catch(() => undefined);
     let running = current !== undefined && !current.node.closed ? current : undefined;

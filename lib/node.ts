@@ -57,6 +57,12 @@ export interface NodeOptions {
   defaultNetwork?: string;
   /** A JSON config file with a "zerotier" section (default: $ZEROTIER_CONFIG). */
   configPath?: string;
+  /**
+   * TCP sockets' dead-peer timeout in ms (default 60 s, at most 1 hour): a connection
+   * whose peer stays silent this long while bytes to it are in flight fails with
+   * ETIMEDOUT. Sockets may set their own (Socket#setDeadPeerTimeout).
+   */
+  deadPeerTimeout?: number;
 }
 
 export interface NodeCounters {

@@ -48,6 +48,11 @@ export interface SocketConnectOptions {
   timeout?: number;
   /** Ours: give up a connect after this many ms (ETIMEDOUT); default 30 s. */
   timeoutMs?: number;
+  /**
+   * Ours: once connected, fail with ETIMEDOUT when the peer stays silent this many ms
+   * while bytes to it are in flight (default: the node's, 60 s). See setDeadPeerTimeout.
+   */
+  deadPeerTimeout?: number;
   /** Ours: the node whose networks carry the socket (default: the running one). */
   node?: ZeroTierNode;
   signal?: AbortSignal;
@@ -61,6 +66,8 @@ export interface SocketOptions extends Pick<DuplexOptions, 'signal' | 'highWater
   noDelay?: boolean;
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
+  /** Ours: the dead-peer timeout in ms (see Socket#setDeadPeerTimeout). */
+  deadPeerTimeout?: number;
   /** Ours: the node whose networks carry the socket (default: the running one). */
   node?: ZeroTierNode;
 }

@@ -4,6 +4,7 @@
  * until the socket is closed on either side.
  */
 import type { SocketChannel, SocketOwner } from './channel.js';
+import type { KeepAliveTimes } from './liveness.js';
 
 export class TcpHandle {
   constructor(
@@ -38,9 +39,18 @@ export class TcpHandle {
     this.channel.native.socketControl(this.id, 'nodelay', on ? 1 : 0);
   }
 
-  /** initialDelayMs 0 turns keep-alive off. */
-  keepAlive(initialDelayMs: number): void {
-    this.channel.native.socketControl(this.id, 'keepalive', initialDelayMs);
+  /** Probe timings (liveness.ts), or undefined to turn keep-alive off. */
+  keepAlive(times: KeepAliveTimes | undefined): void {
+    if (times === undefined) this.channel.native.socketControl(this.id, 'keepalive', 0);
+    else {
+      const { idleMs, intervalMs, count } = times;
+      this.channel.native.socketControl(this.id, 'keepalive', idleMs, intervalMs, count);
+    }
+  }
+
+  /** Fail with ETIMEDOUT once the peer is silent this long with bytes in flight. */
+  deadPeerTimeout(ms: number): void {
+    this.channel.native.socketControl(this.id, 'deadpeer', ms);
   }
 
   /** The reader took n bytes: the receive window reopens by n. */

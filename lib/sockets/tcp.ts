@@ -26,6 +26,7 @@ import {
 import { endedByOtherParty, socketClosed, socketClosedBeforeConnection } from './net-errors.js';
 import { channelOf } from './running.js';
 import { IdleTimer } from './idle-timer.js';
+import { checkDeadPeerTimeout, keepAliveTimes } from './liveness.js';
 import { TcpHandle } from './tcp-handle.js';
 import type { RateLimits, SocketTraffic, TrafficMetrics } from './traffic.js';
 
@@ -81,6 +82,8 @@ export class Socket extends Duplex implements SocketOwner {
   #noDelay: boolean;
   #keepAlive: boolean;
   #keepAliveDelayMs: number;
+  /** undefined: the node's default. */
+  #deadPeerTimeoutMs: number | undefined;
   #resetOnDestroy = false;
   /** connect() was called or the socket was accepted: Node has a handle then. */
   #hadHandle = false;
@@ -111,6 +114,12 @@ export class Socket extends Duplex implements SocketOwner {
     this.#noDelay = Boolean(options.noDelay);
     this.#keepAlive = Boolean(options.keepAlive);
     this.#keepAliveDelayMs = Math.max(0, delay ?? 0);
+    if (options.deadPeerTimeout !== undefined) {
+      this.#deadPeerTimeoutMs = checkDeadPeerTimeout(
+        options.deadPeerTimeout,
+        'options.deadPeerTimeout',
+      );
+    }
     this.on('end', () => {
       // Node: once the peer ended, a socket that is not half-open refuses more writes.
       if (!this.allowHalfOpen) this.write = this.#writeAfterFin as Duplex['write'];
@@ -149,7 +158,10 @@ export class Socket extends Duplex implements SocketOwner {
   #connect(options: SocketConnectOptions, cb: ((...a: unknown[]) => void) | null): this {
     if (cb !== null) this.once('connect', cb);
     const port = checkConnectOptions(options);
+    const deadPeer = options.deadPeerTimeout;
+    if (deadPeer !== undefined) checkDeadPeerTimeout(deadPeer, 'options.deadPeerTimeout');
     if (this.#connecting || this.#handle) return this; // Node ignores a second connect
+    if (deadPeer !== undefined) this.#deadPeerTimeoutMs = deadPeer;
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
     if (options.noDelay !== undefined) this.#noDelay = Boolean(options.noDelay);
     if (options.keepAlive !== undefined) this.#keepAlive = Boolean(options.keepAlive);
@@ -217,7 +229,8 @@ export class Socket extends Duplex implements SocketOwner {
   #applySocketOptions(): void {
     const handle = this.#connectedHandle();
     if (this.#noDelay) handle?.noDelay(true);
-    if (this.#keepAlive) handle?.keepAlive(Math.max(this.#keepAliveDelayMs, 1));
+    if (this.#keepAlive) handle?.keepAlive(keepAliveTimes(this.#keepAliveDelayMs));
+    if (this.#deadPeerTimeoutMs !== undefined) handle?.deadPeerTimeout(this.#deadPeerTimeoutMs);
   }
 
   #connectedHandle(): TcpHandle | undefined {
@@ -291,7 +304,22 @@ export class Socket extends Duplex implements SocketOwner {
   setKeepAlive(enable?: boolean, initialDelay?: number): this {
     this.#keepAlive = Boolean(enable);
     this.#keepAliveDelayMs = Math.max(0, Math.trunc(initialDelay ?? 0));
-    this.#connectedHandle()?.keepAlive(this.#keepAlive ? Math.max(this.#keepAliveDelayMs, 1) : 0);
+    this.#connectedHandle()?.keepAlive(
+      this.#keepAlive ? keepAliveTimes(this.#keepAliveDelayMs) : undefined,
+    );
+    return this;
+  }
+
+  /**
+   * Ours (node:net has no such call; Linux's TCP_USER_TIMEOUT is the nearest): once the
+   * peer has been silent for `ms` while bytes to it are in flight (sent and unacknowledged,
+   * or waiting for its window), the socket fails with ETIMEDOUT. A peer that answers, even
+   * with a zero window, is alive. Default: the node's `deadPeerTimeout` (60 s). Idle
+   * connections are watched by setKeepAlive instead.
+   */
+  setDeadPeerTimeout(ms: number): this {
+    this.#deadPeerTimeoutMs = checkDeadPeerTimeout(ms, 'ms');
+    this.#connectedHandle()?.deadPeerTimeout(ms);
     return this;
   }
 

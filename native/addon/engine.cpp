@@ -157,12 +157,24 @@ bool Engine::start(int& error) {
       [this](uint64_t nwid, uint64_t dst, uint64_t src, uint16_t type, const uint8_t* d, size_t n) {
         core_->sendFrame(now(), nwid, dst, src, type, d, n);
       });
-  sockets_ = std::make_unique<SocketBridge>([this](SocketEvent&& s) {
-    EngineEvent e;
-    e.kind = EngineEvent::Kind::kSocket;
-    e.socket = std::move(s);
-    emit(std::move(e));
-  });
+  sockets_ = std::make_unique<SocketBridge>(
+      [this](SocketEvent&& s) {
+        EngineEvent e;
+        e.kind = EngineEvent::Kind::kSocket;
+        e.socket = std::move(s);
+        emit(std::move(e));
+      },
+      options_.sockets);
+  returns_ = std::make_unique<tap::PeerReturnWatch>(tap::PeerReturnWatch::Hooks{
+      [this] { return sockets_->table().silentPeers(tap::PeerReturnWatch::kSilentMs); },
+      [this](const tap::IpEndpoint& ip) { return taps_->peerAddressOf(ip); },
+      [this](uint64_t address) -> int64_t {
+        const vl1::Peer* p = core_->peer(address);
+        return p != nullptr ? p->lastReceive : 0;
+      },
+      [this](uint64_t address) { core_->probePeer(now(), address); },
+      [this](uint64_t address, int64_t since) { core_->peerReturned(address, since); },
+      [this](const tap::IpEndpoint& ip) { sockets_->table().retransmitNow(ip); }});
   inBytes_.resize(kRecvBatch * kRecvSlot);
   // The handles are set up here, before the thread exists, so that post() and stop() can
   // wake the loop from the first moment; from here on only the engine thread touches them.
@@ -227,6 +239,7 @@ void Engine::onWake() {
   for (auto& c : commands) c(*this);
   afterActivity();
   if (stopping_) {
+    returns_.reset();
     sockets_.reset();  // sockets before the netifs their addresses live on
     taps_.reset();     // lwIP's netifs go before the loop does
     uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
@@ -270,6 +283,10 @@ void Engine::onTimer() {
   const int64_t coreNext = core_->processTimers(t) - t;
   const int64_t lwipNext = taps_->runTimers();
   sockets_->tick(static_cast<uint64_t>(t));
+  if (t - lastReturnsTick_ >= tap::PeerReturnWatch::kProbeIntervalMs) {
+    lastReturnsTick_ = t;
+    returns_->tick(t);
+  }
   const int64_t next = t + std::min(coreNext, lwipNext);
   afterActivity();
   if (!stopping_)
@@ -279,6 +296,7 @@ void Engine::onTimer() {
 }
 
 void Engine::afterActivity() {
+  if (returns_ && returns_->watched() > 0) returns_->check(now());
   // Sending to our own address loops inside lwIP: keep turning until that settles (an
   // answer to a looped packet may loop again), but never forever.
   for (int turn = 0; turn < 64; ++turn) {

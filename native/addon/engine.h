@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../engine/tap/network_taps.h"
+#include "../engine/tap/peer_return_watch.h"
 #include "../engine/vl1/node_core.h"
 #include "controller-api.h"
 #include "socket-bridge.h"
@@ -29,6 +30,7 @@ struct EngineOptions {
   // Controller role (the lab): answer config requests from this saved state ("" = empty).
   bool controller = false;
   std::string controllerState;
+  tap::SocketTableOptions sockets;
 };
 
 // Something the engine tells JS. `reply` carries JSON for request/response commands.
@@ -89,6 +91,8 @@ class Engine {
   void checkIdentityOffThread(const vl1::Identity& identity);
   // Keeps the netifs in step with what the core says about networks.
   void onNetworkEvent(const vl1::CoreEvent& event);
+  // Connections whose peer went silent, and nodes that came back (peer_return_watch.h).
+  void watchPeerReturns();
 
   EngineOptions options_;
   EventSink sink_;
@@ -96,6 +100,8 @@ class Engine {
   std::unique_ptr<vl1::NodeCore> core_;
   std::unique_ptr<tap::NetworkTaps> taps_;
   std::unique_ptr<SocketBridge> sockets_;
+  std::unique_ptr<tap::PeerReturnWatch> returns_;
+  int64_t lastReturnsTick_ = 0;
   std::unique_ptr<ControllerApi> controller_;
   int fds_[2] = {-1, -1};  // IPv4, IPv6
   uint16_t port_ = 0;

@@ -201,6 +201,11 @@ NodeWrapper::NodeWrapper(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Node
   if (opts.Get("bindV4").IsString()) options.bindV4 = opts.Get("bindV4").As<Napi::String>();
   if (opts.Get("bindV6").IsString()) options.bindV6 = opts.Get("bindV6").As<Napi::String>();
   options.controller = opts.Get("controller").ToBoolean();
+  // Validated in TS (node-service.ts); absent: the table's default.
+  if (opts.Get("deadPeerTimeoutMs").IsNumber()) {
+    options.sockets.deadPeerTimeoutMs =
+        opts.Get("deadPeerTimeoutMs").As<Napi::Number>().Uint32Value();
+  }
   if (opts.Get("controllerState").IsString()) {
     options.controllerState = opts.Get("controllerState").As<Napi::String>();
   }
@@ -463,7 +468,10 @@ Napi::Value NodeWrapper::SocketControl(const Napi::CallbackInfo& info) {
   if (id == 0 || !info[1].IsString())
     throw Napi::TypeError::New(info.Env(), "socketControl(id, op, arg)");
   const std::string op = info[1].As<Napi::String>().Utf8Value();
-  const uint32_t arg = info[2].IsNumber() ? info[2].As<Napi::Number>().Uint32Value() : 0;
+  auto number = [&](size_t i) -> uint32_t {
+    return info.Length() > i && info[i].IsNumber() ? info[i].As<Napi::Number>().Uint32Value() : 0;
+  };
+  const uint32_t arg = number(2);
   std::function<void(SocketBridge&)> run;
   if (op == "shutdown")
     run = [id](SocketBridge& s) { s.shutdown(id); };
@@ -475,8 +483,12 @@ Napi::Value NodeWrapper::SocketControl(const Napi::CallbackInfo& info) {
     run = [id, arg](SocketBridge& s) { s.consumed(id, arg); };
   else if (op == "nodelay")
     run = [id, arg](SocketBridge& s) { s.setNoDelay(id, arg != 0); };
-  else if (op == "keepalive")
-    run = [id, arg](SocketBridge& s) { s.setKeepAlive(id, arg != 0, arg); };
+  else if (op == "keepalive")  // idle ms (0: off), interval ms, probe count
+    run = [id, arg, interval = number(3), count = number(4)](SocketBridge& s) {
+      s.setKeepAlive(id, arg != 0, arg, interval, count);
+    };
+  else if (op == "deadpeer")
+    run = [id, arg](SocketBridge& s) { s.setDeadPeerTimeout(id, arg); };
   else
     throw Napi::TypeError::New(info.Env(), "socketControl: unknown op " + op);
   engine_->post([run = std::move(run)](Engine& e) { run(e.sockets()); });

@@ -8,8 +8,8 @@ namespace zts::addon {
 
 using T = SocketEvent::Type;
 
-SocketBridge::SocketBridge(Emit emit)
-    : emit_(std::move(emit)), table_(std::make_unique<tap::SocketTable>(*this)) {}
+SocketBridge::SocketBridge(Emit emit, tap::SocketTableOptions options)
+    : emit_(std::move(emit)), table_(std::make_unique<tap::SocketTable>(*this, options)) {}
 
 SocketBridge::~SocketBridge() = default;
 
@@ -157,9 +157,15 @@ void SocketBridge::setNoDelay(uint32_t id, bool on) {
   if (it != byId_.end()) table_->setNoDelay(it->second.handle, on);
 }
 
-void SocketBridge::setKeepAlive(uint32_t id, bool on, uint32_t idleMs) {
+void SocketBridge::setKeepAlive(uint32_t id, bool on, uint32_t idleMs, uint32_t intervalMs,
+                                uint32_t count) {
   auto it = byId_.find(id);
-  if (it != byId_.end()) table_->setKeepAlive(it->second.handle, on, idleMs);
+  if (it != byId_.end()) table_->setKeepAlive(it->second.handle, on, idleMs, intervalMs, count);
+}
+
+void SocketBridge::setDeadPeerTimeout(uint32_t id, uint32_t ms) {
+  auto it = byId_.find(id);
+  if (it != byId_.end()) table_->setDeadPeerTimeout(it->second.handle, ms);
 }
 
 void SocketBridge::udpBind(uint32_t id, const tap::IpEndpoint& local) {

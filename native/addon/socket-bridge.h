@@ -42,7 +42,7 @@ struct SocketEvent {
 class SocketBridge : public tap::SocketEvents {
  public:
   using Emit = std::function<void(SocketEvent&&)>;
-  explicit SocketBridge(Emit emit);
+  explicit SocketBridge(Emit emit, tap::SocketTableOptions options = {});
   ~SocketBridge() override;
 
   // Commands from JS (engine thread).
@@ -56,7 +56,9 @@ class SocketBridge : public tap::SocketEvents {
   void abort(uint32_t id);
   void consumed(uint32_t id, size_t n);
   void setNoDelay(uint32_t id, bool on);
-  void setKeepAlive(uint32_t id, bool on, uint32_t idleMs);
+  // idle, interval and count as SocketTable::setKeepAlive takes them (0: lwIP's default).
+  void setKeepAlive(uint32_t id, bool on, uint32_t idleMs, uint32_t intervalMs, uint32_t count);
+  void setDeadPeerTimeout(uint32_t id, uint32_t ms);
   void udpBind(uint32_t id, const tap::IpEndpoint& local);
   void udpSend(uint32_t id, const tap::IpEndpoint& to, const std::vector<uint8_t>& data);
   void udpMembership(const tap::IpEndpoint& group, bool join) {
@@ -67,6 +69,8 @@ class SocketBridge : public tap::SocketEvents {
   // queued. The engine calls it after every batch of frames and commands.
   void flush();
   void tick(uint64_t nowMs) { table_->tick(nowMs); }
+  // For the engine's dead-peer work (silentPeers, retransmitNow).
+  tap::SocketTable& table() { return *table_; }
 
   // tap::SocketEvents
   void onConnect(tap::SocketHandle h, int err) override;

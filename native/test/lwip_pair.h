@@ -99,7 +99,9 @@ class Node {
       : fd_(fd) {
     tap_ = std::make_unique<tap::EthernetTap>(
         me.mac, 2800, [this](uint64_t d, uint64_t s, uint16_t t, const uint8_t* p, size_t n) {
-          if (!dropOutgoing) queueFrame(d, s, t, p, n);
+          if (dropOutgoing) return;
+          ++framesOut;
+          queueFrame(d, s, t, p, n);
         });
     tap_->setIpv4(me.ip4, 24);
     tap_->addIpv6(me.ip6);
@@ -119,6 +121,9 @@ class Node {
   Events events;
   bool dropOutgoing = false;
   bool dropIncoming = false;
+  size_t framesOut = 0;  // frames lwIP sent (not dropped)
+  // The child's result (0 or a failed line) in the parent; in the child, the last
+  // signal() from the parent.
   std::optional<int> peerResult;
   bool linkClosed = false;
 
@@ -154,6 +159,9 @@ class Node {
   void runFor(int ms) {
     runUntil([] { return false; }, ms);
   }
+
+  // A control frame that goes through even while frames are dropped.
+  void signal(int code) { sendResult(code); }
 
   void sendResult(int code) {
     uint8_t payload[4];

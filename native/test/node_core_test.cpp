@@ -101,6 +101,41 @@ TEST(NodeCore, EchoIsRelayedFirstThenDirect) {
   EXPECT_EQ(std::string(reply.data.begin(), reply.data.end()), "ping");
 }
 
+// The root goes away: direct paths between nodes keep working. It comes back restarted,
+// knowing no one: the nodes greet it within 5 s (a backoff that grows with its silence, up
+// to 4 s), so a new peer can look them up; a dead root is not flooded meanwhile.
+TEST(NodeCore, ARootThatComesBackIsGreetedWithinFiveSeconds) {
+  for (const int64_t downMs : {30000, 120000, 600000}) {
+    Lab lab;
+    lab.net.start();
+    ASSERT_TRUE(
+        lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+    ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
+    ASSERT_TRUE(
+        lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 2000));
+    lab.root->down = true;
+    const uint64_t sentBefore = lab.net.sent;
+    for (int64_t t = 0; t < downMs; t += 10000) {
+      lab.net.runFor(10000);
+      ASSERT_TRUE(lab.echo(*lab.a, *lab.b, 500)) << "direct echo at " << t << " ms down";
+    }
+    // Both nodes together, HELLOs, echoes and heartbeats: at most about one datagram a
+    // second (a retry every 500 ms would be 4).
+    EXPECT_LT(lab.net.sent - sentBefore, static_cast<uint64_t>(downMs / 1000 + 50));
+    lab.root->restart(lab.net.now);
+    const int64_t back = lab.net.now;
+    ASSERT_TRUE(lab.net.runUntil(
+        [&] {
+          return lab.root->core().peer(lab.aId.address()) != nullptr &&
+                 lab.root->core().peer(lab.bId.address()) != nullptr;
+        },
+        5000))
+        << "down " << downMs << " ms";
+    std::printf("[ figures  ] root down %lld s: greeted %lld ms after its return\n",
+                static_cast<long long>(downMs / 1000), static_cast<long long>(lab.net.now - back));
+  }
+}
+
 TEST(NodeCore, LabLoopbackPathsCarryLargePacketsWhole) {
   Lab lab;
   lab.net.start();

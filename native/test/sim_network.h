@@ -61,10 +61,22 @@ class SimNode : public vl1::CoreHost {
   std::vector<vl1::Identity> identityChecks;  // pending results, delivered next step
   bool failIdentityChecks = false;
   int64_t nextTimer = 0;
+  // A stopped process: receives nothing, runs no timers.
+  bool down = false;
+  // The process started again: the same identity and options, nothing else remembered.
+  void restart(int64_t now) {
+    core_ = std::make_unique<vl1::NodeCore>(options_, *this);
+    events.clear();
+    identityChecks.clear();
+    down = false;
+    nextTimer = 0;
+    core_->start(now);
+  }
 
  private:
   SimNetwork& net_;
   vl1::InetAddress endpoint_;
+  vl1::CoreOptions options_;
   std::unique_ptr<vl1::NodeCore> core_;
 };
 
@@ -137,10 +149,11 @@ class SimNetwork {
       InFlight d = inFlight_.top();
       inFlight_.pop();
       for (auto& n : nodes_)
-        if (n->endpoint() == d.to)
+        if (n->endpoint() == d.to && !n->down)
           n->core().processDatagram(now, 0, d.from, d.data.data(), d.data.size());
     }
     for (auto& n : nodes_) {
+      if (n->down) continue;
       auto checks = std::move(n->identityChecks);
       n->identityChecks.clear();
       for (auto& id : checks)
@@ -156,8 +169,8 @@ class SimNetwork {
 };
 
 inline SimNode::SimNode(SimNetwork& net, vl1::InetAddress endpoint, vl1::CoreOptions options)
-    : net_(net), endpoint_(endpoint) {
-  core_ = std::make_unique<vl1::NodeCore>(std::move(options), *this);
+    : net_(net), endpoint_(endpoint), options_(std::move(options)) {
+  core_ = std::make_unique<vl1::NodeCore>(options_, *this);
 }
 
 inline void SimNode::sendDatagram(int64_t, const vl1::InetAddress& to, const uint8_t* data,

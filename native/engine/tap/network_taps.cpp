@@ -1,5 +1,11 @@
 #include "network_taps.h"
 
+extern "C" {
+#include <lwip/etharp.h>
+#include <lwip/ip_addr.h>
+#include <lwip/priv/nd6_priv.h>
+}
+
 #include <cstring>
 
 #include "../util/hex.h"
@@ -95,6 +101,35 @@ void NetworkTaps::applyAddresses(EthernetTap& t, const vl2::NetworkConfig& cfg) 
 void NetworkTaps::remove(uint64_t nwid) {
   taps_.erase(nwid);
   applied_.erase(nwid);
+}
+
+std::optional<uint64_t> NetworkTaps::peerAddressOf(const IpEndpoint& ip) const {
+  ip_addr_t addr;
+  toLwip(ip, &addr);
+  for (const auto& [nwid, t] : taps_) {
+    struct netif* n = t->netif();
+    const uint8_t* hw = nullptr;
+    if (IP_IS_V4(&addr)) {
+      struct eth_addr* eth = nullptr;
+      const ip4_addr_t* found = nullptr;
+      if (etharp_find_addr(n, ip_2_ip4(&addr), &eth, &found) >= 0) hw = eth->addr;
+    } else {
+      if (auto inside = addressInManagedIpv6(nwid, ip.ip)) return inside;
+      for (int i = 0; i < LWIP_ND6_NUM_NEIGHBORS; ++i) {
+        const auto& entry = neighbor_cache[i];
+        if (entry.state != ND6_NO_ENTRY && entry.netif == n &&
+            ip6_addr_cmp_zoneless(&entry.next_hop_address, ip_2_ip6(&addr))) {
+          hw = entry.lladdr;
+          break;
+        }
+      }
+    }
+    if (hw == nullptr) continue;
+    vl2::Mac mac = 0;
+    for (int i = 0; i < 6; ++i) mac = (mac << 8) | hw[i];
+    if (vl2::isZeroTierMac(mac, nwid)) return vl2::addressFromMac(mac, nwid);
+  }
+  return std::nullopt;
 }
 
 void NetworkTaps::queueInbound(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,

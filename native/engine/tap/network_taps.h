@@ -7,10 +7,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "../vl2/network_config.h"
 #include "ethernet_tap.h"
+#include "socket_address.h"
 
 namespace zts::tap {
 
@@ -27,6 +29,10 @@ class NetworkTaps {
   void remove(uint64_t nwid);
   EthernetTap* tap(uint64_t nwid);
   const std::map<uint64_t, std::unique_ptr<EthernetTap>>& taps() const { return taps_; }
+
+  // The ZeroTier node that holds `ip` on one of our networks, as lwIP knows it (its ARP or
+  // neighbour cache, or a managed IPv6 address that contains it); nullopt when unknown.
+  std::optional<uint64_t> peerAddressOf(const IpEndpoint& ip) const;
 
   void queueInbound(uint64_t nwid, uint64_t dst, uint64_t src, uint16_t etherType,
                     const uint8_t* data, size_t len);

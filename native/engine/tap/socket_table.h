@@ -19,10 +19,10 @@
 //      ERR_ABRT     lwIP gave up retrying the SYN, or the local address went away
 //                   (lib/errors.ts maps connect + ERR_ABRT to ETIMEDOUT)
 //  - A connected or accepted handle gets onData/onEnd/onWritable, and onClose(err) if
-//    lwIP loses the connection: ERR_RST (reset by the peer), ERR_ABRT (retransmissions or
-//    keepalive timed out, or the local address went away). The handle is gone after
-//    onClose. An orderly end (our FIN sent by shutdownWrite, theirs seen as onEnd) gives
-//    no event: the handle stays until close().
+//    the connection is lost: ERR_RST (reset by the peer), ERR_TIMEOUT (the peer went
+//    silent: see "Dead peers" below), ERR_ABRT (the local address went away). The handle
+//    is gone after onClose. An orderly end (our FIN sent by shutdownWrite, theirs seen as
+//    onEnd) gives no event: the handle stays until close().
 //  - After close() or abort() the handle gets no further events, even from inside the
 //    callback that is running.
 //
@@ -31,6 +31,15 @@
 // tick(), because lwIP may be iterating its pcb lists or still using the pcb (a close
 // inside a receive callback could also reset a connection whose window lwIP has not yet
 // handed to us). The handle goes silent at once either way.
+//
+// Dead peers. A connection with bytes in flight (sent and unacknowledged, or waiting for
+// the peer's window) fails with ERR_TIMEOUT once the peer has not been heard from for its
+// dead-peer timeout (SocketTableOptions, or per socket), counted from the later of the
+// peer's last segment and the moment the bytes became outstanding: a peer that answers
+// (even zero-window probes) is alive. With keep-alive on, an idle connection fails with
+// ERR_TIMEOUT once the peer is silent for idle + count x interval. Both are decided here,
+// on tick(), rather than by lwIP, whose own give-up after TCP_MAXRTX retransmissions
+// (4.5 to 19 minutes) the table holds off; ERR_ABRT remains for lwIP's other reasons.
 //
 // The engine's duties: call flush() after each batch of frames it fed the tap and each
 // batch of commands (writes are queued into lwIP but sent by flush(), one tcp_output per
@@ -78,6 +87,8 @@ struct SocketTableOptions {
   size_t writableMark = 64 * 1024;
   // How long close() keeps pushing queued bytes before it gives up and resets.
   uint32_t closeLingerMs = 30000;
+  // How long a peer may stay silent while bytes to it are outstanding (see above).
+  uint32_t deadPeerTimeoutMs = 60000;
 };
 
 struct ConnectOptions {
@@ -130,6 +141,15 @@ class SocketTable {
   // 0 for idle/interval/count keeps lwIP's default (2 h, 75 s, 9).
   int setKeepAlive(SocketHandle h, bool enable, uint32_t idleMs = 0, uint32_t intervalMs = 0,
                    uint32_t count = 0);
+  // This socket's dead-peer timeout (0: back to the table's).
+  int setDeadPeerTimeout(SocketHandle h, uint32_t ms);
+  // Remote endpoints of connections with outstanding bytes whose peer has been silent for
+  // at least silentMs (as of the last tick()): peers worth asking whether they are back.
+  std::vector<IpEndpoint> silentPeers(uint32_t silentMs) const;
+  // The peer at `remote` (its address; the port is ignored) answered again: connections to
+  // it retransmit at lwIP's next TCP tick instead of waiting out a backed-off timer, so a
+  // peer that came back without the connection resets it now. Returns how many.
+  size_t retransmitNow(const IpEndpoint& remote);
   // Bytes waiting in the table's queue (not counting lwIP's own send buffer).
   size_t queuedBytes(SocketHandle h) const;
 
@@ -173,6 +193,9 @@ class SocketTable {
   void markDirty(Socket& s);
   void armTimer(Socket& s, uint32_t ms);
   void acknowledge(Socket& s, size_t n);
+  // Fails connections whose peer went silent (dead-peer timeout, keep-alive).
+  void checkLiveness();
+  void failSilent(SocketHandle h);
 
   void handleRecv(Socket& s, struct pbuf* p);
   void deliverHeld(SocketHandle h);
@@ -198,6 +221,7 @@ class SocketTable {
   std::vector<SocketHandle> timed_;  // sockets with a deadline, for tick()
   int inLwip_ = 0;                   // depth of lwIP callbacks being handled
   uint64_t now_ = 0;
+  uint64_t lastLivenessCheck_ = 0;
   std::vector<uint8_t> scratch_;
   bool scratchBusy_ = false;
 };

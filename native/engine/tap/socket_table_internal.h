@@ -45,6 +45,12 @@ struct SocketTable::Socket {
   uint32_t armMs = 0;     // a deadline to set at the next tick() (time not known yet)
   bool timed = false;     // listed in timed_
 
+  uint32_t deadPeerMs = 0;        // 0: the table's
+  uint64_t outstandingSince = 0;  // when bytes in flight began, in tick() time; 0: none
+  uint64_t silentMs = 0;          // the peer's silence, as of the last liveness check
+  bool keepAlive = false;
+  uint64_t keepAliveLimitMs = 0;  // idle + count x interval: silence that ends it
+
   ~Socket() {
     for (auto* p : held) pbuf_free(p);
   }

@@ -14,8 +14,11 @@ namespace {
 constexpr size_t kMaxQueued = 256;
 constexpr int64_t kExpectedReplyTtlMs = 60000;
 // While no root has answered, greet them often: a stock root may have dropped our first
-// HELLO under its one-new-identity-per-2-s limit.
+// HELLO under its one-new-identity-per-2-s limit. A root that stops answering is greeted
+// with a backoff that grows with its silence (an eighth of it) up to kRootRetryMaxMs: a
+// root that comes back (restarted, it knows no one) hears from us within that.
 constexpr int64_t kRootRetryMs = 500;
+constexpr int64_t kRootRetryMaxMs = 4000;
 constexpr int64_t kRejectedIdentityMs = 60000;
 }  // namespace
 
@@ -26,6 +29,7 @@ NodeCore::~NodeCore() = default;
 
 void NodeCore::start(int64_t now) {
   started_ = true;
+  startedAt_ = now;
   installPlanetRoots(now);
   lastHousekeeping_ = 0;
   processTimers(now);
@@ -275,6 +279,47 @@ void NodeCore::sendEcho(int64_t now, uint64_t dest, const uint8_t* payload, size
   sendToPeer(now, dest, proto::Verb::kEcho, std::vector<uint8_t>(payload, payload + len), true);
 }
 
+void NodeCore::probePeer(int64_t now, uint64_t dest) {
+  Peer* p = peer(dest);
+  if (p == nullptr || p->isRoot) {
+    sendEcho(now, dest, nullptr, 0);
+    return;
+  }
+  std::vector<InetAddress> via;
+  for (const auto& path : p->paths()) via.push_back(path.remote);
+  if (Peer* r = bestRoot(now)) {
+    if (const Path* rp = r->bestPath(now)) via.push_back(rp->remote);
+  }
+  for (const auto& to : via) {
+    std::vector<uint8_t> packet;
+    beginPacket(packet, host_.random64(), dest, address(), proto::Verb::kEcho);
+    armor(packet.data(), packet.size(), p->key(), proto::kCipherPoly1305Salsa2012, false);
+    expectReply(HeaderView{packet.data()}.packetId(), now);
+    ++counters_.packetsOut;
+    transmit(-1, to, packet.data(), packet.size());
+  }
+  p->lastSend = now;
+}
+
+void NodeCore::peerReturned(uint64_t dest, int64_t since) {
+  Peer* p = peer(dest);
+  if (p == nullptr) return;
+  auto& paths = p->paths();
+  for (auto it = paths.begin(); it != paths.end();) {
+    if (it->lastReceive >= since) {
+      ++it;
+      continue;
+    }
+    const InetAddress gone = it->remote;
+    it = paths.erase(it);
+    event(CoreEvent::Type::kPathLost, dest, gone);
+  }
+  for (auto& [nwid, net] : networks_) {
+    auto m = net->members.find(dest);
+    if (m != net->members.end()) m->second.credentialsPushed = 0;
+  }
+}
+
 void NodeCore::sendOk(int64_t now, Peer& p, proto::Verb inReVerb, uint64_t inRe,
                       const std::vector<uint8_t>& body, int64_t localSocket,
                       const InetAddress* to) {
@@ -460,8 +505,11 @@ int64_t NodeCore::processTimers(int64_t now) {
     for (const auto& gone : p.expirePaths(now)) event(CoreEvent::Type::kPathLost, addr, gone);
     if (p.isRoot && !options_.root) {
       const bool reachable = p.bestPath(now) != nullptr;
-      const int64_t period = reachable ? timing::kRootHelloMs : kRootRetryMs;
+      const int64_t silence = now - std::max(p.lastReceive, startedAt_);
+      const int64_t period =
+          reachable ? timing::kRootHelloMs : std::clamp(silence / 8, kRootRetryMs, kRootRetryMaxMs);
       if (p.lastHelloSent == 0 || now - p.lastHelloSent >= period) {
+        if (p.lastHelloSent != 0 && p.lastReceive < p.lastHelloSent) p.rootWasSilent = true;
         for (const auto& root : options_.planet.roots()) {
           if (root.identity.address() != addr) continue;
           for (const auto& ep : root.stableEndpoints)

@@ -110,6 +110,14 @@ class NodeCore {
 
   // Sends ECHO to a peer (looked up with WHOIS if unknown); its answer is a kEchoReply.
   void sendEcho(int64_t now, uint64_t address, const uint8_t* payload, size_t len);
+  // Asks a peer that went silent whether it is there: an ECHO on each of its direct paths
+  // and one relayed by a root (a peer that restarted may listen elsewhere now).
+  void probePeer(int64_t now, uint64_t address);
+  // A peer silent since `since` answered (perhaps a restarted process): forgets its direct
+  // paths not heard from since then (they carried no answer; traffic goes by a root until
+  // it is greeted at its new address), and our credentials go with the next frame (a
+  // restarted peer has forgotten them).
+  void peerReturned(uint64_t address, int64_t since);
   // Sends a packet of any verb to a peer, queueing it behind WHOIS when the peer is
   // unknown. Returns false when the packet cannot be queued.
   bool sendToPeer(int64_t now, uint64_t address, proto::Verb verb,
@@ -279,6 +287,7 @@ class NodeCore {
   std::map<vl2::MulticastGroup, int> localGroups_;
   bool online_ = false;
   bool started_ = false;
+  int64_t startedAt_ = 0;
   int64_t lastHousekeeping_ = 0;
 };
 

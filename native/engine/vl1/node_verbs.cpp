@@ -282,13 +282,13 @@ void NodeCore::handleOkHello(int64_t now, Peer& p, int64_t localSocket, const In
     const bool fresh = p.findPath(localSocket, from) == nullptr;
     Path& path = p.learnPath(localSocket, from, now);
     path.latencyMs = now - sentAt;
-    if (fresh) {
-      event(CoreEvent::Type::kDirectPath, p.address(), from, path.latencyMs);
-      // A root we (re)reach may have restarted and forgotten who wants which group.
-      if (p.isRoot) {
-        for (auto& [nwid, net] : networks_)
-          if (net->status == vl2::NetworkStatus::kOk) announceMulticast(now, *net);
-      }
+    if (fresh) event(CoreEvent::Type::kDirectPath, p.address(), from, path.latencyMs);
+    // A root we (re)reach may have restarted and forgotten who wants which group: without
+    // our LIKEs a new peer's ARP finds nobody until the next announcement (60 s).
+    if (p.isRoot && (fresh || p.rootWasSilent)) {
+      p.rootWasSilent = false;
+      for (auto& [nwid, net] : networks_)
+        if (net->status == vl2::NetworkStatus::kOk) announceMulticast(now, *net);
     }
   }
   if (hops == 0 && !seenAs.isNil()) {

@@ -77,6 +77,9 @@ class Peer {
   uint8_t remoteMajor = 0, remoteMinor = 0;
   uint16_t remoteRevision = 0;
   bool isRoot = false;
+  // A root that let a HELLO of ours go unanswered: when it answers again it may have
+  // restarted and forgotten what we told it (multicast subscriptions).
+  bool rootWasSilent = false;
 
  private:
   Identity identity_;
