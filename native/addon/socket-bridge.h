@@ -68,6 +68,11 @@ class SocketBridge : public tap::SocketEvents {
   void flush();
   void tick(uint64_t nowMs) { table_->tick(nowMs); }
 
+  // Sockets JS holds ids for, and sockets the table still holds (a closed one stays while
+  // its queue drains): both return to their baseline once every socket is closed.
+  size_t openIds() const { return byId_.size(); }
+  size_t tableSockets() const { return table_->size(); }
+
   // tap::SocketEvents
   void onConnect(tap::SocketHandle h, int err) override;
   void onAccept(tap::SocketHandle listener, tap::SocketHandle h,
