@@ -69,6 +69,17 @@ export interface NodeCounters {
   dropped: Record<string, number>;
   /** A census of the node's sockets, to see that closed ones leave nothing behind. */
   sockets: SocketCensus;
+  /** How full the protocol core's tables are (each is capped or expires). */
+  tables: {
+    peers: number;
+    pendingIdentities: number;
+    rejectedIdentities: number;
+    queuedReceives: number;
+    queuedSends: number;
+    whois: number;
+    expectedReplies: number;
+    fragmentsInFlight: number;
+  };
 }
 
 export interface SocketCensus {

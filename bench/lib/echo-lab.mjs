@@ -95,7 +95,13 @@ export async function startEchoLab({ echoPort = 7000 } = {}) {
       lab,
       nwid,
       node: ref.node,
-      peer: { ip: ready.ip, port: ready.port, address: started.address, stats: peerStats },
+      peer: {
+        ip: ready.ip,
+        port: ready.port,
+        address: started.address,
+        storage: path.join(dir, 'peer'),
+        stats: peerStats,
+      },
       close,
     };
   } catch (e) {

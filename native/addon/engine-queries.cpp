@@ -1,7 +1,7 @@
 #include "engine-queries.h"
 
-#include "../engine/util/hex.h"
 #include "../engine/tap/lwip_census.h"
+#include "../engine/util/hex.h"
 #include "../engine/util/json.h"
 #include "../engine/vl2/addresses.h"
 
@@ -18,6 +18,17 @@ Value socketsCensus(const SocketBridge& sockets) {
           {"tcpActive", pcbs.active},
           {"tcpTimeWait", pcbs.timeWait}};
 }
+
+Value tablesCensus(const vl1::CoreTableSizes& t) {
+  return {{"peers", t.peers},
+          {"pendingIdentities", t.pendingIdentities},
+          {"rejectedIdentities", t.rejectedIdentities},
+          {"queuedReceives", t.queuedReceives},
+          {"queuedSends", t.queuedSends},
+          {"whois", t.whois},
+          {"expectedReplies", t.expectedReplies},
+          {"fragmentsInFlight", t.fragmentsInFlight}};
+}
 }  // namespace
 
 std::string countersJson(const vl1::NodeCore& core, const SocketBridge& sockets) {
@@ -31,7 +42,8 @@ std::string countersJson(const vl1::NodeCore& core, const SocketBridge& sockets)
                             {"packetsOut", c.packetsOut},
                             {"relayed", c.relayed},
                             {"dropped", std::move(dropped)},
-                            {"sockets", socketsCensus(sockets)}});
+                            {"sockets", socketsCensus(sockets)},
+                            {"tables", tablesCensus(core.tableSizes())}});
 }
 
 std::string peersJson(vl1::NodeCore& core, int64_t now) {
