@@ -11,6 +11,7 @@
 // from the start: left to grow, it steps up once mid-run by up to 32 MiB of RSS (heapTotal
 // grows, heapUsed does not). The warm-up should outlast TIME_WAIT (10 s) so the ports it
 // holds are at their steady count.
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import { net } from '../dist/index.mjs';

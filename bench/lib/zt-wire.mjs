@@ -33,8 +33,15 @@ export function salsa2012Block(key, nonce, counter) {
     s[a] ^= rotl((s[d] + s[c]) & MASK32, 18);
   };
   for (let i = 0; i < 12; i += 2) {
-    (qr(0, 4, 8, 12), qr(5, 9, 13, 1), qr(10, 14, 2, 6), qr(15, 3, 7, 11));
-    (qr(0, 1, 2, 3), qr(5, 6, 7, 4), qr(10, 11, 8, 9), qr(15, 12, 13, 14));
+    // A column round, then a row round.
+    qr(0, 4, 8, 12);
+    qr(5, 9, 13, 1);
+    qr(10, 14, 2, 6);
+    qr(15, 3, 7, 11);
+    qr(0, 1, 2, 3);
+    qr(5, 6, 7, 4);
+    qr(10, 11, 8, 9);
+    qr(15, 12, 13, 14);
   }
   const out = Buffer.alloc(64);
   for (let i = 0; i < 16; i++) out.writeUInt32LE((s[i] + x[i]) >>> 0, i * 4);

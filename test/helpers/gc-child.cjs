@@ -51,7 +51,7 @@ async function useAndClose(host, port) {
   const collected = {};
   for (let i = 0; i < 50 && Object.keys(collected).length < 3; i++) {
     await tick();
-    global.gc();
+    globalThis.gc();
     for (const [name, w] of Object.entries(weak)) if (w.deref() === undefined) collected[name] = i;
   }
   kept.destroy();
