@@ -19,6 +19,7 @@ export {
   classifyNat,
   type NodeOptions,
   type NodeCounters,
+  type SocketCensus,
   type PeerInfo,
   type PathInfo,
   type NatType,

@@ -73,6 +73,30 @@ export interface NodeCounters {
   relayed: number;
   /** Dropped packets by reason (bad_mac, malformed, not_for_us, ...). */
   dropped: Record<string, number>;
+  /** A census of the node's sockets, to see that closed ones leave nothing behind. */
+  sockets: SocketCensus;
+  /** How full the protocol core's tables are (each is capped or expires). */
+  tables: {
+    peers: number;
+    pendingIdentities: number;
+    rejectedIdentities: number;
+    queuedReceives: number;
+    queuedSends: number;
+    whois: number;
+    expectedReplies: number;
+    fragmentsInFlight: number;
+  };
+}
+
+export interface SocketCensus {
+  /** Sockets the engine knows by an id JS holds (TCP, listeners, UDP). */
+  open: number;
+  /** Sockets the engine's table holds, closed ones still sending their queue included. */
+  held: number;
+  /** lwIP's TCP control blocks: listening, connecting or connected, in TIME_WAIT. */
+  tcpListening: number;
+  tcpActive: number;
+  tcpTimeWait: number;
 }
 
 export interface PathInfo {

@@ -1,5 +1,6 @@
 #include "engine-queries.h"
 
+#include "../engine/tap/lwip_census.h"
 #include "../engine/util/hex.h"
 #include "../engine/util/json.h"
 #include "../engine/vl2/addresses.h"
@@ -8,7 +9,29 @@ namespace zts::addon {
 
 using util::json::Value;
 
-std::string countersJson(const vl1::NodeCore& core) {
+namespace {
+Value socketsCensus(const SocketBridge& sockets) {
+  const auto pcbs = tap::tcpPcbCensus();
+  return {{"open", sockets.openIds()},
+          {"held", sockets.tableSockets()},
+          {"tcpListening", pcbs.listening},
+          {"tcpActive", pcbs.active},
+          {"tcpTimeWait", pcbs.timeWait}};
+}
+
+Value tablesCensus(const vl1::CoreTableSizes& t) {
+  return {{"peers", t.peers},
+          {"pendingIdentities", t.pendingIdentities},
+          {"rejectedIdentities", t.rejectedIdentities},
+          {"queuedReceives", t.queuedReceives},
+          {"queuedSends", t.queuedSends},
+          {"whois", t.whois},
+          {"expectedReplies", t.expectedReplies},
+          {"fragmentsInFlight", t.fragmentsInFlight}};
+}
+}  // namespace
+
+std::string countersJson(const vl1::NodeCore& core, const SocketBridge& sockets) {
   const auto& c = core.counters();
   Value dropped = Value::object();
   for (size_t i = 0; i < c.dropped.size(); ++i)
@@ -18,7 +41,9 @@ std::string countersJson(const vl1::NodeCore& core) {
                             {"packetsIn", c.packetsIn},
                             {"packetsOut", c.packetsOut},
                             {"relayed", c.relayed},
-                            {"dropped", std::move(dropped)}});
+                            {"dropped", std::move(dropped)},
+                            {"sockets", socketsCensus(sockets)},
+                            {"tables", tablesCensus(core.tableSizes())}});
 }
 
 std::string peersJson(vl1::NodeCore& core, int64_t now) {

@@ -369,7 +369,7 @@ Napi::Value NodeWrapper::Query(const Napi::CallbackInfo& info) {
     EngineEvent reply;
     reply.kind = EngineEvent::Kind::kReply;
     reply.requestId = id;
-    if (kind == "counters") reply.reply = countersJson(e.core());
+    if (kind == "counters") reply.reply = countersJson(e.core(), e.sockets());
     if (kind == "peers") reply.reply = peersJson(e.core(), e.now());
     if (kind == "status") reply.reply = statusJson(e.core());
     if (kind == "networks") reply.reply = networksJson(e.core());

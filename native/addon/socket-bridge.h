@@ -72,6 +72,11 @@ class SocketBridge : public tap::SocketEvents {
   // For the engine's dead-peer work (silentPeers, retransmitNow).
   tap::SocketTable& table() { return *table_; }
 
+  // Sockets JS holds ids for, and sockets the table still holds (a closed one stays while
+  // its queue drains): both return to their baseline once every socket is closed.
+  size_t openIds() const { return byId_.size(); }
+  size_t tableSockets() const { return table_->size(); }
+
   // tap::SocketEvents
   void onConnect(tap::SocketHandle h, int err) override;
   void onAccept(tap::SocketHandle listener, tap::SocketHandle h,

@@ -65,7 +65,8 @@ class OnePeer {
 
   void receive(proto::Verb verb, const std::vector<uint8_t>& payload) {
     std::vector<uint8_t> p;
-    vl1::beginPacket(p, 2, core_->address(), a_.address(), verb);
+    // Each packet its own id: a repeated id is dropped as a replay.
+    vl1::beginPacket(p, nextPacketId_++, core_->address(), a_.address(), verb);
     p.insert(p.end(), payload.begin(), payload.end());
     vl1::armor(p.data(), p.size(), key_, proto::kCipherPoly1305Salsa2012, false);
     now_ += 1000;
@@ -78,6 +79,7 @@ class OnePeer {
   uint8_t key_[vl1::kAgreedKeyLen];
   std::unique_ptr<vl1::NodeCore> core_;
   int64_t now_ = 1700000000000;
+  uint64_t nextPacketId_ = 2;
   vl1::InetAddress from_ = *vl1::InetAddress::parse("10.0.0.1/9993");
 };
 

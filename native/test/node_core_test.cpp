@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/primitives.h"
-#include "sim_network.h"
+#include "sim_lab.h"
 #include "test_support.h"
 #include "util/hex.h"
 
@@ -13,55 +13,7 @@ namespace {
 using vl1::CoreEvent;
 using Ev = CoreEvent::Type;
 
-struct Lab {
-  test::SimNetwork net;
-  vl1::Identity rootId, aId, bId;
-  vl1::World planet;
-  test::SimNode* root;
-  test::SimNode* a;
-  test::SimNode* b;
-
-  // `rootPlanet`, when given, is what the root serves in place of the nodes' planet.
-  explicit Lab(uint64_t seed = 1, const vl1::World* rootPlanet = nullptr) : net(seed) {
-    crypto::initialize();
-    rootId =
-        *vl1::Identity::fromString(test::readSharedText("vectors/stock/identities/id1.secret"));
-    aId = *vl1::Identity::fromString(test::kIdentityA);
-    bId = *vl1::Identity::fromString(test::kIdentityB);
-    planet = makePlanet(1700000000000);
-    vl1::CoreOptions rootOptions = options(rootId, true);
-    if (rootPlanet != nullptr) rootOptions.planet = *rootPlanet;
-    root = &net.add(9993, rootOptions);
-    a = &net.add(20001, options(aId, false));
-    b = &net.add(20002, options(bId, false));
-  }
-
-  static vl1::World makePlanet(uint64_t timestamp, const uint8_t* signingKey = nullptr) {
-    auto key = test::readSharedFile("vectors/stock/planet/current.c25519");
-    auto root =
-        *vl1::Identity::fromString(test::readSharedText("vectors/stock/identities/id1.secret"));
-    const uint8_t lo[4] = {127, 0, 0, 1};
-    vl1::WorldRoot r{root, {vl1::InetAddress::v4(lo, 9993)}};
-    return *vl1::World::make(vl1::World::Type::kPlanet, 0x7a746c6162, timestamp, {r},
-                             signingKey != nullptr ? signingKey : key.data());
-  }
-
-  vl1::CoreOptions options(const vl1::Identity& id, bool isRoot) {
-    vl1::CoreOptions o;
-    o.identity = id;
-    o.planet = planet;
-    o.lab = true;
-    o.root = isRoot;
-    return o;
-  }
-
-  bool echo(test::SimNode& from, test::SimNode& to, int64_t maxMs = 2000) {
-    const size_t before = from.count(Ev::kEchoReply);
-    const uint8_t ping[4] = {'p', 'i', 'n', 'g'};
-    from.core().sendEcho(net.now, to.core().address(), ping, sizeof ping);
-    return net.runUntil([&] { return from.count(Ev::kEchoReply) > before; }, maxMs);
-  }
-};
+using Lab = test::SimLab;
 
 TEST(NodeCore, NodesComeOnlineThroughTheRoot) {
   Lab lab;

@@ -59,6 +59,7 @@ class SimNode : public vl1::CoreHost {
   const vl1::InetAddress& endpoint() const { return endpoint_; }
   std::vector<vl1::CoreEvent> events;
   std::vector<vl1::Identity> identityChecks;  // pending results, delivered next step
+  size_t identityChecksRequested = 0;         // all the core ever asked for
   bool failIdentityChecks = false;
   int64_t nextTimer = 0;
   // A stopped process: receives nothing, runs no timers.
@@ -179,6 +180,7 @@ inline void SimNode::sendDatagram(int64_t, const vl1::InetAddress& to, const uin
 }
 
 inline void SimNode::checkIdentity(const vl1::Identity& identity) {
+  ++identityChecksRequested;
   identityChecks.push_back(identity);
 }
 

@@ -16,8 +16,10 @@ export class ScriptProcess {
   readonly child: ChildProcess;
   stderr = '';
 
-  constructor(file: string, args: readonly string[]) {
-    this.child = spawn(process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(file: string, args: readonly string[], nodeFlags: readonly string[] = []) {
+    this.child = spawn(process.execPath, [...nodeFlags, file, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     onLines(this.child.stdout!, (line) => {
       try {
         this.lines.push(JSON.parse(line) as ScriptLine);

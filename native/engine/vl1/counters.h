@@ -35,6 +35,13 @@ enum class Drop : uint8_t {
   kBadConfig,
   kNotFromController,
   kNoMulticastRecipients,
+  // Hostile-input defences (issue 11, item 5):
+  kReplayed,                 // an authenticated packet id this peer already sent us
+  kNewIdentityRateLimited,   // over the node-wide budget of new identities to check
+  kIdentityChecksBusy,       // too many identity checks already in progress
+  kPeerTableFull,            // no room for another peer
+  kFragmentEvicted,          // an incomplete packet pushed out of a full reassembly table
+  kUnknownHelloRateLimited,  // over the node-wide budget of HELLOs from unknown identities
   kCount,
 };
 
@@ -68,6 +75,12 @@ inline const char* dropName(Drop d) {
       "bad_config",
       "not_from_controller",
       "no_multicast_recipients",
+      "replayed",
+      "new_identity_rate_limited",
+      "identity_checks_busy",
+      "peer_table_full",
+      "fragment_evicted",
+      "unknown_hello_rate_limited",
   };
   static_assert(sizeof kNames / sizeof kNames[0] == static_cast<size_t>(Drop::kCount));
   return kNames[static_cast<size_t>(d)];

@@ -61,6 +61,11 @@ Reassembler::Slot* Reassembler::find(uint64_t packetId, int64_t now, bool create
   }
   if (!create) return nullptr;
   Slot* s = freeSlot != nullptr ? freeSlot : oldest;
+  if (s == oldest) {
+    ++evicted_;
+  } else if (s->used) {
+    ++timedOut_;  // stale, not yet expired by the timer
+  }
   s->packetId = packetId;
   s->firstSeen = now;
   s->used = true;
@@ -119,7 +124,10 @@ Reassembler::Result Reassembler::addFragment(const uint8_t* data, size_t len, in
 
 void Reassembler::expire(int64_t now) {
   for (Slot& s : slots_) {
-    if (s.used && now - s.firstSeen >= kTimeoutMs) s.used = false;
+    if (s.used && now - s.firstSeen >= kTimeoutMs) {
+      s.used = false;
+      ++timedOut_;
+    }
   }
 }
 

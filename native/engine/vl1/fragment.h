@@ -44,6 +44,10 @@ class Reassembler {
   Result addFragment(const uint8_t* data, size_t len, int64_t now, std::vector<uint8_t>& out);
   void expire(int64_t now);
   size_t inFlight() const;
+  // Incomplete packets given up, since the start: pushed out of a full table by a newer
+  // one, or timed out (by expire() or when their slot was reused).
+  uint64_t evicted() const { return evicted_; }
+  uint64_t timedOut() const { return timedOut_; }
 
  private:
   struct Slot {
@@ -58,6 +62,8 @@ class Reassembler {
   Result tryComplete(Slot& s, std::vector<uint8_t>& out);
 
   std::array<Slot, kSlots> slots_;
+  uint64_t evicted_ = 0;
+  uint64_t timedOut_ = 0;
 };
 
 template <typename Sink>

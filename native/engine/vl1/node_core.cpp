@@ -70,6 +70,19 @@ bool NodeCore::isRootEndpointIp(uint64_t root, const InetAddress& at) const {
   return false;
 }
 
+CoreTableSizes NodeCore::tableSizes() const {
+  CoreTableSizes t;
+  t.peers = peers_.size();
+  t.pendingIdentities = pending_.size();
+  t.rejectedIdentities = rejectedIdentities_.size();
+  t.queuedReceives = rxQueue_.size();
+  t.queuedSends = txQueue_.size();
+  t.whois = whois_.size();
+  t.expectedReplies = expectedReplies_.size();
+  t.fragmentsInFlight = reassembler_.inFlight();
+  return t;
+}
+
 Peer* NodeCore::peer(uint64_t addr) {
   auto it = peers_.find(addr);
   return it == peers_.end() ? nullptr : it->second.get();
@@ -99,7 +112,6 @@ void NodeCore::event(CoreEvent::Type type, uint64_t addr, const InetAddress& pat
 void NodeCore::processDatagram(int64_t now, int64_t localSocket, const InetAddress& from,
                                const uint8_t* data, size_t len) {
   ++counters_.datagramsIn;
-  if (len == 13) return;  // an obsolete LAN beacon
   if (isFragment(data, len)) {
     const uint64_t dest = util::readBigEndian(data + proto::kIdxDest, 5);
     if (dest != address()) {
@@ -143,8 +155,17 @@ void NodeCore::processDatagram(int64_t now, int64_t localSocket, const InetAddre
   handlePacket(now, localSocket, from, packet);
 }
 
+void NodeCore::countReassemblyDrops() {
+  // The reassembler keeps totals; the drop counters follow them.
+  auto& evicted = counters_.dropped[static_cast<size_t>(Drop::kFragmentEvicted)];
+  auto& timedOut = counters_.dropped[static_cast<size_t>(Drop::kFragmentTimeout)];
+  evicted = reassembler_.evicted();
+  timedOut = reassembler_.timedOut();
+}
+
 void NodeCore::afterReassembly(Reassembler::Result result, int64_t now, int64_t localSocket,
                                const InetAddress& from, std::vector<uint8_t>& whole) {
+  countReassemblyDrops();
   if (result == Reassembler::Result::kComplete) handlePacket(now, localSocket, from, whole);
   if (result == Reassembler::Result::kDropped) counters_.drop(Drop::kBadFragment);
 }
@@ -178,6 +199,10 @@ void NodeCore::handlePacket(int64_t now, int64_t localSocket, const InetAddress&
     default:
       counters_.drop(Drop::kBadMac);
       return;
+  }
+  if (p->seenBefore(h.packetId())) {
+    counters_.drop(Drop::kReplayed);
+    return;
   }
   if (!uncompressPayload(packet)) {
     counters_.drop(Drop::kBadCompression);
@@ -499,6 +524,7 @@ int64_t NodeCore::processTimers(int64_t now) {
   }
   lastHousekeeping_ = now;
   reassembler_.expire(now);
+  countReassemblyDrops();
 
   for (auto& [addr, up] : peers_) {
     Peer& p = *up;

@@ -21,6 +21,7 @@
 #include "inet_address.h"
 #include "packet.h"
 #include "peer.h"
+#include "rate_budget.h"
 #include "world.h"
 
 namespace zts::vl1 {
@@ -95,6 +96,19 @@ struct CoreOptions {
   ConfigRequestHandler configRequestHandler;
 };
 
+// How full the core's tables are: each has a cap or an expiry, so a flood of strangers
+// cannot grow them without bound (counters JSON, tests).
+struct CoreTableSizes {
+  size_t peers = 0;
+  size_t pendingIdentities = 0;   // identity proofs being checked
+  size_t rejectedIdentities = 0;  // remembered for a minute
+  size_t queuedReceives = 0;      // packets from unknown peers, waiting on WHOIS
+  size_t queuedSends = 0;
+  size_t whois = 0;
+  size_t expectedReplies = 0;
+  size_t fragmentsInFlight = 0;  // reassembly slots in use
+};
+
 class NodeCore {
  public:
   NodeCore(CoreOptions options, CoreHost& host);
@@ -148,6 +162,7 @@ class NodeCore {
   const World& planet() const { return options_.planet; }
   bool online() const { return online_; }
   const Counters& counters() const { return counters_; }
+  CoreTableSizes tableSizes() const;
   Peer* peer(uint64_t address);
   const std::unordered_map<uint64_t, std::unique_ptr<Peer>>& peers() const { return peers_; }
   // What roots and peers report seeing us as (address of the reporter -> endpoint).
@@ -177,12 +192,15 @@ class NodeCore {
   };
 
   // receive
+  void countReassemblyDrops();
   void afterReassembly(Reassembler::Result result, int64_t now, int64_t localSocket,
                        const InetAddress& from, std::vector<uint8_t>& whole);
   void handlePacket(int64_t now, int64_t localSocket, const InetAddress& from,
                     std::vector<uint8_t>& packet);
   void handleHello(int64_t now, int64_t localSocket, const InetAddress& from,
                    std::vector<uint8_t>& packet);
+  // Whether a new identity may be checked now (caps and budget); counts the refusal.
+  bool admitNewIdentity(int64_t now);
   void answerHello(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& from,
                    const std::vector<uint8_t>& packet);
   void handleAuthenticated(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& from,
@@ -285,6 +303,12 @@ class NodeCore {
   std::map<std::pair<uint64_t, vl2::MulticastGroup>, std::map<uint64_t, int64_t>> rootLikes_;
   // Groups joined by our sockets, with their join counts (joinGroup).
   std::map<vl2::MulticastGroup, int> localGroups_;
+  // Bounds on what strangers can make us hold or compute (issue 11, item 5). A lab root
+  // serving a few hundred nodes stays far below them.
+  static constexpr size_t kMaxPeers = 10000;
+  static constexpr size_t kMaxPendingIdentities = 64;
+  RateBudget newIdentityBudget_{20.0, 64.0};       // identity proofs (2 MiB hash each)
+  RateBudget unknownHelloBudget_{2000.0, 2000.0};  // X25519 agreements for unknown HELLOs
   bool online_ = false;
   bool started_ = false;
   int64_t startedAt_ = 0;

@@ -29,6 +29,26 @@ constexpr unsigned kNatOpenerTtl = 2;
 
 }  // namespace
 
+bool NodeCore::admitNewIdentity(int64_t now) {
+  // Each new identity costs a 2 MiB memory-hard hash on a worker thread, then a peer entry:
+  // a flood of HELLOs from made-up identities (cheap to make without the proof of work)
+  // must not queue unbounded work nor fill memory. Lab loopback is exempt from the stock
+  // per-subnet limit, not from these.
+  if (peers_.size() >= kMaxPeers) {
+    counters_.drop(Drop::kPeerTableFull);
+    return false;
+  }
+  if (pending_.size() >= kMaxPendingIdentities) {
+    counters_.drop(Drop::kIdentityChecksBusy);
+    return false;
+  }
+  if (!newIdentityBudget_.take(now)) {
+    counters_.drop(Drop::kNewIdentityRateLimited);
+    return false;
+  }
+  return true;
+}
+
 void NodeCore::handleHello(int64_t now, int64_t localSocket, const InetAddress& from,
                            std::vector<uint8_t>& packet) {
   HeaderView h{packet.data()};
@@ -56,6 +76,10 @@ void NodeCore::handleHello(int64_t now, int64_t localSocket, const InetAddress& 
         counters_.drop(Drop::kBadMac);
         return;
       }
+      if (known->seenBefore(h.packetId())) {
+        counters_.drop(Drop::kReplayed);
+        return;
+      }
       answerHello(now, *known, localSocket, from, packet);
       return;
     }
@@ -80,6 +104,12 @@ void NodeCore::handleHello(int64_t now, int64_t localSocket, const InetAddress& 
 
   if (rejectedIdentities_.count(identity->address()) != 0) {
     counters_.drop(Drop::kInvalidIdentity);
+    return;
+  }
+  // A key agreement (X25519) before the MAC can be checked: budgeted, so a flood of HELLOs
+  // from made-up identities costs bounded CPU.
+  if (!unknownHelloBudget_.take(now)) {
+    counters_.drop(Drop::kUnknownHelloRateLimited);
     return;
   }
   uint8_t key[kAgreedKeyLen];
@@ -109,6 +139,7 @@ void NodeCore::handleHello(int64_t now, int64_t localSocket, const InetAddress& 
     }
     last = now;
   }
+  if (!admitNewIdentity(now)) return;
   PendingIdentity p{*identity, {}};
   p.hellos.push_back({localSocket, from, packet, now});
   pending_.emplace(identity->address(), std::move(p));
@@ -342,6 +373,7 @@ void NodeCore::handleOkWhois(int64_t now, Peer& p, util::Reader& r) {
     const uint64_t addr = id->address();
     if (addr == address() || peer(addr) != nullptr || pending_.count(addr) != 0) continue;
     if (whois_.count(addr) == 0) continue;  // we did not ask
+    if (!admitNewIdentity(now)) return;
     pending_.emplace(addr, PendingIdentity{*id, {}});
     host_.checkIdentity(*id);
   }

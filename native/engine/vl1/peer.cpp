@@ -15,6 +15,16 @@ Peer::~Peer() {
   crypto::wipe(key_, sizeof key_);
 }
 
+bool Peer::seenBefore(uint64_t packetId) {
+  // A linear scan of 2 KiB: cheap at this size and allocation-free. Id 0 is never taken for
+  // a repeat, since the window starts filled with zeros.
+  for (uint64_t id : recentIds_)
+    if (id == packetId && packetId != 0) return true;
+  recentIds_[nextRecent_] = packetId;
+  nextRecent_ = (nextRecent_ + 1) % kReplayWindow;
+  return false;
+}
+
 Path* Peer::bestPath(int64_t now) {
   Path* best = nullptr;
   for (auto& p : paths_) {

@@ -2,6 +2,7 @@
 // physical paths that reach it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -81,10 +82,19 @@ class Peer {
   // restarted and forgotten what we told it (multicast subscriptions).
   bool rootWasSilent = false;
 
+  // Records an authenticated packet id; true if it is among the last kReplayWindow ids this
+  // peer sent (packet ids are random 64-bit values, never reused: a repeat is a replay, or
+  // a duplicate the wire made).
+  bool seenBefore(uint64_t packetId);
+  static constexpr size_t kReplayWindow = 256;
+
  private:
   Identity identity_;
   uint8_t key_[kAgreedKeyLen];
   std::vector<Path> paths_;
+  // The last kReplayWindow packet ids, oldest overwritten first; 2 KiB a peer.
+  std::array<uint64_t, kReplayWindow> recentIds_{};
+  size_t nextRecent_ = 0;
 };
 
 }  // namespace zts::vl1
