@@ -6,7 +6,10 @@
 //
 //   sudo node bench/impaired-transfer.mjs [--mib 32] [--loss 0.01] [--delay 20]
 //        [--jitter 0] [--reorder 0.01] [--duplicate 0] [--timeout 900] [--seed 1]
-//        [--only ours|kernel] [--kernel-cc cubic,bbr]
+//        [--only ours|kernel] [--kernel-cc cubic,bbr] [--rebind S]
+//
+// --rebind S: every S seconds of our transfer, B's NAT takes a new outside port (a NAT that
+// loses its mapping), so the address A knows for B changes mid-transfer.
 //
 // Layout: the lab (root + controller) and node A on the host's loopback; node B in its own
 // namespace, whose only way out is a veth to the host, where bench/lib/udp-nat.mjs is a
@@ -41,6 +44,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     only: { type: 'string' },
     'kernel-cc': { type: 'string', default: 'cubic,bbr' },
+    rebind: { type: 'string', default: '0' },
   },
 });
 if (process.getuid?.() !== 0) {
@@ -215,10 +219,17 @@ async function ourTransfer() {
   );
   await lab.authorize(nwid, (await a.next('started', 30_000)).address);
   await a.next('ready', 60_000);
-  const sent = await a.next('sent', timeoutMs);
+  const rebinds = [];
+  const rebindEvery = Number(values.rebind) * 1000;
+  const rebinder =
+    rebindEvery > 0
+      ? setInterval(() => void nat.rebind().then((port) => rebinds.push(port)), rebindEvery)
+      : undefined;
+  const sent = await a.next('sent', timeoutMs).finally(() => clearInterval(rebinder));
   const r = outcome(sent, await b.next('received', 30_000));
   console.log(describe('zerotier-sockets', r));
-  return { ...r, natStats: nat.stats };
+  if (rebinds.length > 0) console.log(`B's outside port changed ${rebinds.length} times`);
+  return { ...r, natStats: nat.stats, ...(rebinds.length > 0 ? { rebinds: rebinds.length } : {}) };
 }
 
 // A run killed too hard to clean up leaves its namespace, and its veth still holds our

@@ -46,12 +46,23 @@ export class UdpNat {
   }
 
   async start() {
-    this.outside = udpSocket();
-    await bind(this.outside, this.options.outsideHost);
-    this.outside.on('message', (msg, from) => this.#fromOutside(msg, from));
+    await this.rebind();
     this.stop = setTimeout(() => this.close(), this.options.maxRunMs ?? 30 * 60_000);
     this.stop.unref();
     return this;
+  }
+
+  /**
+   * A new outside socket (a new port), as a NAT that forgets its mapping: from now on the
+   * outside sees the inside host at another address, and what is sent to the old one is lost.
+   */
+  async rebind() {
+    const old = this.outside;
+    this.outside = udpSocket();
+    await bind(this.outside, this.options.outsideHost);
+    this.outside.on('message', (msg, from) => this.#fromOutside(msg, from));
+    old?.close();
+    return this.outside.address().port;
   }
 
   /** The inside port standing for outside endpoint host:port (made on first use). */

@@ -123,6 +123,34 @@ TEST(NodeCore, KeepsWorkingWithTenPercentLossDuplicationAndReordering) {
       lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 60000));
 }
 
+// B's NAT takes a new port mid-conversation: what A sends to the old one is lost. A learns
+// the new path from B's packets and, since the old one has gone quiet meanwhile, uses it
+// within about a second, not when the old path stops counting as alive (19 s).
+TEST(NodeCore, APeerSeenAtANewAddressIsReachedThereWithinSeconds) {
+  Lab lab;
+  lab.net.start();
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
+  ASSERT_TRUE(lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); },
+                               2000));
+  ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
+  const uint8_t lo[4] = {127, 0, 0, 1};
+  lab.b->moveTo(vl1::InetAddress::v4(lo, 20102));
+  const int64_t moved = lab.net.now;
+  int64_t reachedAfter = -1;
+  while (lab.net.now - moved < 10000) {
+    lab.echo(*lab.b, *lab.a, 100);  // B talks, as a receiver's ACKs would
+    if (lab.echo(*lab.a, *lab.b, 100)) {
+      reachedAfter = lab.net.now - moved;
+      break;
+    }
+  }
+  ASSERT_GE(reachedAfter, 0) << "A never reached B at its new address";
+  EXPECT_LT(reachedAfter, 2500);
+  EXPECT_TRUE(lab.a->has(Ev::kDirectPath, lab.bId.address()));
+}
+
 TEST(NodeCore, RefusesIdentitiesThatFailTheProof) {
   Lab lab;
   lab.b->failIdentityChecks = true;

@@ -273,5 +273,40 @@ TEST(NodeVl2, AdhocNetworksCarryIpv6OnlyWithinTheirPorts) {
   EXPECT_EQ(lab.b->frames[0].etherType, 0x86dd);
 }
 
+// A streams frames to B; B's NAT takes a new port, so A's frames go to the old one and B,
+// a pure receiver, sends nothing. B notices the frames stopping and greets A once; A learns
+// B's new path from that, prefers it to the one gone quiet, and the stream resumes within
+// seconds (without the greeting: at B's next path heartbeat, up to 14 s).
+TEST(NodeVl2, AStreamResumesWhenTheReceiversNatTakesANewPort) {
+  NetLab lab;
+  lab.a->core().join(lab.net.now, lab.nwid);
+  lab.b->core().join(lab.net.now, lab.nwid);
+  ASSERT_TRUE(lab.joined(*lab.a));
+  ASSERT_TRUE(lab.joined(*lab.b));
+  const auto macA = vl2::macFor(lab.aId.address(), lab.nwid);
+  const auto macB = vl2::macFor(lab.bId.address(), lab.nwid);
+  const auto pkt = NetLab::ipv4Packet(1, 2);
+  auto streamFor = [&](int64_t ms) {
+    for (const int64_t end = lab.net.now + ms; lab.net.now < end;) {
+      lab.a->core().sendFrame(lab.net.now, lab.nwid, macB, macA, 0x0800, pkt.data(), pkt.size());
+      lab.net.runFor(50);
+    }
+  };
+  streamFor(3000);
+  ASSERT_TRUE(lab.a->has(Ev::kDirectPath, lab.bId.address()));
+  ASSERT_FALSE(lab.b->frames.empty());
+  const uint8_t lo[4] = {127, 0, 0, 1};
+  lab.b->moveTo(vl1::InetAddress::v4(lo, 20102));
+  const int64_t moved = lab.net.now;
+  const size_t before = lab.b->frames.size();
+  int64_t resumedAfter = -1;
+  while (lab.net.now - moved < 20000 && resumedAfter < 0) {
+    streamFor(50);
+    if (lab.b->frames.size() > before + 2) resumedAfter = lab.net.now - moved;
+  }
+  ASSERT_GE(resumedAfter, 0) << "frames never reached B at its new address";
+  EXPECT_LT(resumedAfter, 4000);
+}
+
 }  // namespace
 }  // namespace zts

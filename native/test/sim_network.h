@@ -64,6 +64,9 @@ class SimNode : public vl1::CoreHost {
   int64_t nextTimer = 0;
   // A stopped process: receives nothing, runs no timers.
   bool down = false;
+  // A NAT in front of this node took a new port: it is seen at `to` from now on, and what
+  // is sent to its old endpoint is lost.
+  void moveTo(const vl1::InetAddress& to) { endpoint_ = to; }
   // The process started again: the same identity and options, nothing else remembered.
   void restart(int64_t now) {
     core_ = std::make_unique<vl1::NodeCore>(options_, *this);

@@ -300,6 +300,16 @@ bool NodeCore::sendToPeer(int64_t now, uint64_t dest, proto::Verb verb,
   return true;
 }
 
+// An ECHO on one direct path: the peer's OK keeps the path alive and measures it.
+void NodeCore::echoOnPath(int64_t now, Peer& p, Path& path) {
+  std::vector<uint8_t> packet;
+  beginPacket(packet, host_.random64(), p.address(), address(), proto::Verb::kEcho);
+  armor(packet.data(), packet.size(), p.key(), proto::kCipherPoly1305Salsa2012, false);
+  expectReply(HeaderView{packet.data()}.packetId(), now);
+  path.lastSend = now;
+  transmit(path.localSocket, path.remote, packet.data(), packet.size());
+}
+
 void NodeCore::sendEcho(int64_t now, uint64_t dest, const uint8_t* payload, size_t len) {
   sendToPeer(now, dest, proto::Verb::kEcho, std::vector<uint8_t>(payload, payload + len), true);
 }
@@ -554,16 +564,19 @@ int64_t NodeCore::processTimers(int64_t now) {
       p.lastPathPush = now;
       pushDirectPaths(now, p);
     }
+    // Frames from the peer just stopped: maybe it finished, maybe our NAT took a new port and
+    // what it sends goes to the old one. A peer learns our new address only from packets we
+    // send, and a receiver sends none while nothing arrives: greet it on each path, once.
+    const int64_t quiet = now - p.lastFrameReceive;
+    const bool quietProbe = p.lastFrameReceive != 0 && quiet > timing::kQuietProbeAfterMs &&
+                            quiet < timing::kQuietProbeWindowMs &&
+                            p.quietProbeSent < p.lastFrameReceive;
+    if (quietProbe) p.quietProbeSent = now;
     for (auto& path : p.paths()) {
       if (now - path.lastHelloSent >= timing::kPeerPingMs) {
         sendHello(now, p, path.localSocket, path.remote);
-      } else if (now - path.lastSend >= timing::kPathHeartbeatMs) {
-        std::vector<uint8_t> packet;
-        beginPacket(packet, host_.random64(), addr, address(), proto::Verb::kEcho);
-        armor(packet.data(), packet.size(), p.key(), proto::kCipherPoly1305Salsa2012, false);
-        expectReply(HeaderView{packet.data()}.packetId(), now);
-        path.lastSend = now;
-        transmit(path.localSocket, path.remote, packet.data(), packet.size());
+      } else if (quietProbe || now - path.lastSend >= timing::kPathHeartbeatMs) {
+        echoOnPath(now, p, path);
       }
     }
   }

@@ -250,6 +250,7 @@ class NodeCore {
 
   // send
   void sendHello(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& to);
+  void echoOnPath(int64_t now, Peer& peer, Path& path);
   void sendArmored(int64_t now, Peer& peer, std::vector<uint8_t>& packet, bool expectReply,
                    unsigned cipher = proto::kCipherPoly1305Salsa2012);
   // Sends a whole armored packet on one path, fragmenting it as needed.

@@ -206,6 +206,9 @@ void NodeCore::handleAuthenticated(int64_t now, Peer& p, int64_t localSocket,
   const unsigned hops = h.hops();
   const auto verb = static_cast<proto::Verb>(packet[proto::kIdxVerb] & proto::kMaskVerb);
   p.lastReceive = now;
+  if (verb == proto::Verb::kFrame || verb == proto::Verb::kExtFrame ||
+      verb == proto::Verb::kMulticastFrame)
+    p.lastFrameReceive = now;
   if (hops == 0) {
     if (Path* path = p.findPath(localSocket, from)) {
       path->lastReceive = now;

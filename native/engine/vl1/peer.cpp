@@ -33,6 +33,14 @@ Path* Peer::bestPath(int64_t now) {
       best = &p;
       continue;
     }
+    // A path that went quiet while the other still carries packets is not chosen: after a
+    // NAT rebinding the old path stays "alive" for 19 s, but nothing sent on it arrives.
+    const int64_t gap = p.lastReceive - best->lastReceive;
+    if (gap > timing::kPathQuietGapMs) {
+      best = &p;
+      continue;
+    }
+    if (-gap > timing::kPathQuietGapMs) continue;
     // Prefer the lower latency when both were heard recently; otherwise the fresher one.
     const bool bothFresh = now - p.lastReceive < timing::kPathHeartbeatMs &&
                            now - best->lastReceive < timing::kPathHeartbeatMs;

@@ -14,6 +14,13 @@ namespace zts::vl1 {
 namespace timing {
 constexpr int64_t kPathHeartbeatMs = 14000;
 constexpr int64_t kPathAliveMs = 19000;
+// A path silent this much longer than another of the same peer has likely died (a NAT that
+// took a new port, a peer that moved): the other is used whatever the latencies.
+constexpr int64_t kPathQuietGapMs = 1000;
+// Frames from a peer stopped this long ago (after flowing within the window): greet it once
+// on each direct path, so that it learns where we are if our NAT took a new port meanwhile.
+constexpr int64_t kQuietProbeAfterMs = 1000;
+constexpr int64_t kQuietProbeWindowMs = 10000;
 constexpr int64_t kPathExpirationMs = 243000;
 constexpr int64_t kPeerPingMs = 60000;
 constexpr int64_t kRootHelloMs = 60000;
@@ -31,6 +38,10 @@ struct Path {
   InetAddress remote;
   int64_t lastReceive = 0;
   int64_t lastSend = 0;
+  // Frames only (FRAME, EXT_FRAME, MULTICAST_FRAME): traffic, not keepalives; and the last
+  // time their stopping made us greet the peer (timing::kQuietProbeAfterMs).
+  int64_t lastFrameReceive = 0;
+  int64_t quietProbeSent = 0;
   int64_t lastHelloSent = 0;
   int64_t latencyMs = -1;
 
@@ -65,6 +76,10 @@ class Peer {
 
   int64_t lastReceive = 0;
   int64_t lastSend = 0;
+  // Frames only (FRAME, EXT_FRAME, MULTICAST_FRAME): traffic, not keepalives; and the last
+  // time their stopping made us greet the peer (timing::kQuietProbeAfterMs).
+  int64_t lastFrameReceive = 0;
+  int64_t quietProbeSent = 0;
   int64_t lastHelloSent = 0;
   int64_t lastPathPush = 0;
   // Stock rate limits on what a peer can make us do (protocol.md §6.5, §9).
