@@ -132,8 +132,8 @@ TEST(NodeCore, APeerSeenAtANewAddressIsReachedThereWithinSeconds) {
   ASSERT_TRUE(
       lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
   ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
-  ASSERT_TRUE(lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); },
-                               2000));
+  ASSERT_TRUE(
+      lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 2000));
   ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
   const uint8_t lo[4] = {127, 0, 0, 1};
   lab.b->moveTo(vl1::InetAddress::v4(lo, 20102));
