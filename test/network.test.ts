@@ -165,6 +165,37 @@ describe('a private network from the lab', () => {
     await lab.authorize(nwid, peerAddress);
   });
 
+  // Issue 11: a restarted node reaches a peer it talked to before within 500 ms. The peer
+  // still holds a path to the old process (another UDP port) that counts as alive for 19 s;
+  // what we send now comes from the new one, and the answers must come back there.
+  it('a restarted node reaches a peer it talked to before at once', async () => {
+    const peerAddresses = (await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[];
+    const peerIp = ip(peerAddresses.find((a) => a.includes('.')));
+    const started = performance.now();
+    await using ref = await NodeService.acquire({
+      storagePath: path.join(dir, 'a'),
+      planet: lab.info.planetPath,
+      lab: true,
+    });
+    const lease = await ref.node.join(nwid);
+    await lease.ready({ timeoutMs: 5000 });
+    const ready = performance.now();
+    const sock = await connect({ host: peerIp, port: 7000, timeoutMs: 10_000 });
+    await sock.write('again');
+    expect((await sock.read())?.toString()).toBe('again');
+    const echoed = performance.now();
+    sock.destroy();
+    // The node first, as above: leaving the network would delete the cached config.
+    await ref.release();
+    await lease.release();
+    console.log(
+      `restart: ready ${Math.round(ready - started)} ms, first echo ${Math.round(echoed - ready)} ms later`,
+    );
+    // Tens of ms here (the figure above; it was 1-2 s, at ARP's retry, and at worst 15 s);
+    // the target is 500 ms, and a loaded CI machine gets some slack beyond it.
+    expect(echoed - ready).toBeLessThan(1000);
+  });
+
   it('rejoins from the cached config after a restart, even with the controller gone', async () => {
     const storage = path.join(dir, 'a');
     const labDir = lab.info.dir;

@@ -349,8 +349,12 @@ void NodeCore::peerReturned(uint64_t dest, int64_t since) {
     it = paths.erase(it);
     event(CoreEvent::Type::kPathLost, dest, gone);
   }
+  forgetCredentialsPushed(dest);
+}
+
+void NodeCore::forgetCredentialsPushed(uint64_t peerAddress) {
   for (auto& [nwid, net] : networks_) {
-    auto m = net->members.find(dest);
+    auto m = net->members.find(peerAddress);
     if (m != net->members.end()) m->second.credentialsPushed = 0;
   }
 }
@@ -524,6 +528,9 @@ void NodeCore::updateOnline(int64_t now) {
   if (heard != online_) {
     online_ = heard;
     event(heard ? CoreEvent::Type::kOnline : CoreEvent::Type::kOffline, 0);
+    // Frames sent before the first root answered (an ARP right after a restart) wait for
+    // members: ask now rather than at the sender's next retry (ARP's is a second).
+    if (heard) gatherForWaitingFrames(now);
   }
 }
 
@@ -609,8 +616,8 @@ int64_t NodeCore::processTimers(int64_t now) {
   for (auto it = rejectedIdentities_.begin(); it != rejectedIdentities_.end();)
     it = now - it->second > kRejectedIdentityMs ? rejectedIdentities_.erase(it) : std::next(it);
   for (auto it = rendezvousSent_.begin(); it != rendezvousSent_.end();)
-    it = now - it->second > timing::kRendezvousIntervalMs ? rendezvousSent_.erase(it)
-                                                          : std::next(it);
+    it = now - it->second.at > timing::kRendezvousIntervalMs ? rendezvousSent_.erase(it)
+                                                             : std::next(it);
   vl2Timers(now);
   updateOnline(now);
   return now + timing::kHousekeepingMs;

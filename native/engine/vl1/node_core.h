@@ -235,6 +235,8 @@ class NodeCore {
   bool admitFrom(int64_t now, vl2::Network& net, Peer& peer);
   void requestConfig(int64_t now, vl2::Network& net);
   void pushCredentials(int64_t now, vl2::Network& net, Peer& peer, bool force = false);
+  // The peer may have lost what we pushed (a restart): the next frame to it pushes again.
+  void forgetCredentialsPushed(uint64_t peerAddress);
   void setStatus(vl2::Network& net, vl2::NetworkStatus status);
   void adoptConfig(int64_t now, vl2::Network& net, vl2::NetworkConfig cfg,
                    const std::vector<uint8_t>& dict);
@@ -251,6 +253,8 @@ class NodeCore {
   // send
   void sendHello(int64_t now, Peer& peer, int64_t localSocket, const InetAddress& to);
   void echoOnPath(int64_t now, Peer& peer, Path& path);
+  // Asks again for the members of groups that frames wait for (see gather()).
+  void gatherForWaitingFrames(int64_t now);
   void sendArmored(int64_t now, Peer& peer, std::vector<uint8_t>& packet, bool expectReply,
                    unsigned cipher = proto::kCipherPoly1305Salsa2012);
   // Sends a whole armored packet on one path, fragmenting it as needed.
@@ -295,7 +299,11 @@ class NodeCore {
   std::deque<QueuedReceive> rxQueue_;
   std::unordered_map<uint64_t, int64_t> expectedReplies_;  // packet id -> sent at
   std::map<uint64_t, InetAddress> external_;
-  std::map<std::pair<uint64_t, uint64_t>, int64_t> rendezvousSent_;
+  struct Introduction {
+    int64_t at = 0;
+    std::pair<InetAddress, InetAddress> endpoints;  // of the pair's lower, then higher address
+  };
+  std::map<std::pair<uint64_t, uint64_t>, Introduction> rendezvousSent_;
   std::map<uint32_t, int64_t> helloValidationBySubnet_;
   std::vector<uint64_t> rootAddresses_;
   std::vector<uint8_t> planetBytes_;

@@ -63,6 +63,10 @@ void NodeCore::gather(int64_t now, vl2::Network& net, const vl2::MulticastGroup&
   const int64_t interval =
       waiting ? vl2::timing::kGatherWhileWaitingMs : vl2::timing::kGatherIntervalMs;
   if (last != 0 && now - last < interval) return;
+  Peer* root = bestRoot(now);
+  // Not online yet (just started): nobody to ask. Not stamped, so the next call asks: the
+  // housekeeping tick while frames wait, and the moment a root answers (updateOnline).
+  if (root == nullptr && waiting) return;
   last = now;
   std::vector<uint8_t> payload;
   util::Writer w(payload);
@@ -71,10 +75,15 @@ void NodeCore::gather(int64_t now, vl2::Network& net, const vl2::MulticastGroup&
   writeMac(w, group.mac);
   w.u32(group.adi);
   w.u32(static_cast<uint32_t>(net.config ? net.config->multicastLimit : 32));
-  if (Peer* r = bestRoot(now))
-    sendToPeer(now, r->address(), proto::Verb::kMulticastGather, payload, true);
+  if (root != nullptr)
+    sendToPeer(now, root->address(), proto::Verb::kMulticastGather, payload, true);
   if (net.controller() != address())
     sendToPeer(now, net.controller(), proto::Verb::kMulticastGather, payload, true);
+}
+
+void NodeCore::gatherForWaitingFrames(int64_t now) {
+  for (auto& [nwid, net] : networks_)
+    for (const auto& m : net->pendingMulticast) gather(now, *net, m.group);
 }
 
 void NodeCore::sendMulticast(int64_t now, vl2::Network& net, const vl2::MulticastGroup& group,

@@ -32,10 +32,17 @@ void NodeCore::relay(int64_t now, uint8_t* data, size_t len, bool fragment) {
   Peer* src = peer(source);
   Path* srcPath = src != nullptr ? src->bestPath(now) : nullptr;
   if (srcPath == nullptr) return;
+  // Once per pair and interval, unless either has moved since (a restarted process on a new
+  // port, a NAT that took a new one): then the last introduction is stale, introduce again.
+  const bool sourceFirst = source < dest;
   auto key = std::make_pair(std::min(source, dest), std::max(source, dest));
+  const auto endpoints = sourceFirst ? std::make_pair(srcPath->remote, path->remote)
+                                     : std::make_pair(path->remote, srcPath->remote);
   auto it = rendezvousSent_.find(key);
-  if (it != rendezvousSent_.end() && now - it->second < timing::kRendezvousIntervalMs) return;
-  rendezvousSent_[key] = now;
+  if (it != rendezvousSent_.end() && now - it->second.at < timing::kRendezvousIntervalMs &&
+      it->second.endpoints == endpoints)
+    return;
+  rendezvousSent_[key] = {now, endpoints};
   auto introduce = [&](Peer& tell, uint64_t about, const InetAddress& at) {
     std::vector<uint8_t> payload;
     util::Writer w(payload);

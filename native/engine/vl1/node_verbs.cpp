@@ -173,10 +173,12 @@ void NodeCore::answerHello(int64_t now, Peer& p, int64_t localSocket, const Inet
   if (direct && usablePath(from)) {
     if (options_.root) {
       p.learnPath(localSocket, from, now);
-    } else if (p.findPath(localSocket, from) == nullptr &&
-               now - p.lastHelloSent >= timing::kWhoisRetryMs) {
+    } else if (p.findPath(localSocket, from) == nullptr) {
+      // A known peer greeting us from a path we do not know may be a new process that holds
+      // none of our credentials: send them with our next frame, or it drops the frame.
+      forgetCredentialsPushed(p.address());
       // Stock nodes trust a path only once it answers an OK: greet it back.
-      sendHello(now, p, localSocket, from);
+      if (now - p.lastHelloSent >= timing::kWhoisRetryMs) sendHello(now, p, localSocket, from);
     }
   }
   std::vector<uint8_t> body;
@@ -205,10 +207,29 @@ void NodeCore::handleAuthenticated(int64_t now, Peer& p, int64_t localSocket,
   HeaderView h{packet.data()};
   const unsigned hops = h.hops();
   const auto verb = static_cast<proto::Verb>(packet[proto::kIdxVerb] & proto::kMaskVerb);
+  // Heard again after a silence: perhaps a new process (restarted) that holds none of our
+  // credentials, and would drop our next frames until it asked for them.
+  if (p.lastReceive != 0 && now - p.lastReceive > timing::kSilenceBeforeRepushMs)
+    forgetCredentialsPushed(p.address());
   p.lastReceive = now;
   if (verb == proto::Verb::kFrame || verb == proto::Verb::kExtFrame ||
       verb == proto::Verb::kMulticastFrame)
     p.lastFrameReceive = now;
+  if (hops > 0) {
+    // Relayed, from a peer we hold direct paths to that have been quiet a while: it cannot
+    // reach us on them (a new process, a NAT that moved), so they are dead to it, and what
+    // we send there is lost. Drop them; until a new direct path is confirmed we relay too.
+    auto& paths = p.paths();
+    for (auto it = paths.begin(); it != paths.end();) {
+      if (now - it->lastReceive <= timing::kSilenceBeforeRepushMs) {
+        ++it;
+        continue;
+      }
+      const InetAddress gone = it->remote;
+      it = paths.erase(it);
+      event(CoreEvent::Type::kPathLost, p.address(), gone);
+    }
+  }
   if (hops == 0) {
     if (Path* path = p.findPath(localSocket, from)) {
       path->lastReceive = now;

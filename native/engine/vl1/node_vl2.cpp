@@ -457,6 +457,7 @@ void NodeCore::vl2Timers(int64_t now) {
       net.pendingMulticast.pop_front();
     }
   }
+  gatherForWaitingFrames(now);
   for (auto it = rootLikes_.begin(); it != rootLikes_.end();) {
     for (auto m = it->second.begin(); m != it->second.end();)
       m = now - m->second > vl2::timing::kMulticastLikeExpiryMs ? it->second.erase(m)

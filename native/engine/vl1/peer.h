@@ -15,12 +15,16 @@ namespace timing {
 constexpr int64_t kPathHeartbeatMs = 14000;
 constexpr int64_t kPathAliveMs = 19000;
 // A path silent this much longer than another of the same peer has likely died (a NAT that
-// took a new port, a peer that moved): the other is used whatever the latencies.
-constexpr int64_t kPathQuietGapMs = 1000;
+// took a new port, a process restarted on another port): the other is used whatever the
+// latencies. Short: a peer sends on the path it chose, so the one heard from last is the
+// one it uses; only near ties are left to latency.
+constexpr int64_t kPathQuietGapMs = 250;
 // Frames from a peer stopped this long ago (after flowing within the window): greet it once
 // on each direct path, so that it learns where we are if our NAT took a new port meanwhile.
 constexpr int64_t kQuietProbeAfterMs = 1000;
 constexpr int64_t kQuietProbeWindowMs = 10000;
+// A peer heard again after this much silence gets our network credentials again.
+constexpr int64_t kSilenceBeforeRepushMs = 5000;
 constexpr int64_t kPathExpirationMs = 243000;
 constexpr int64_t kPeerPingMs = 60000;
 constexpr int64_t kRootHelloMs = 60000;
