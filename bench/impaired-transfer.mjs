@@ -175,7 +175,7 @@ async function kernelTransfer() {
   await receiver.next('ready', 10_000);
   const results = {};
   for (const cc of values['kernel-cc'].split(',')) {
-    const before = structuredClone(kernelNat.stats);
+    const before = JSON.parse(JSON.stringify(kernelNat.stats));
     const sender = peer(['10.97.0.2', '7200', values.mib, cc], false, ['python3', kernelSend]);
     const sent = await sender.next('sent', timeoutMs);
     const r = outcome(sent, await receiver.next('received', 30_000));
@@ -214,7 +214,16 @@ async function ourTransfer() {
   await lab.authorize(nwid, (await b.next('started', 30_000)).address);
   const bIp = (await b.next('ready', 120_000)).addresses[0].split('/')[0];
   const a = peer(
-    ['send', lab.info.planetPath, path.join(dir, 'a'), nwid, bIp, '7100', values.mib],
+    [
+      'send',
+      lab.info.planetPath,
+      path.join(dir, 'a'),
+      nwid,
+      bIp,
+      '7100',
+      values.mib,
+      values.timeout,
+    ],
     false,
   );
   await lab.authorize(nwid, (await a.next('started', 30_000)).address);

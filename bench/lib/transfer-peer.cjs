@@ -1,8 +1,9 @@
 // One side of bench/impaired-transfer.mjs, in its own process (one node per process):
 //   receive <planet> <storage> <nwid> <port>: joins, accepts TCP on <port>, and for each
 //     connection prints {"event":"received", bytes, sha256, seconds} at its end;
-//   send <planet> <storage> <nwid> <host> <port> <MiB>: joins, sends <MiB> MiB of random
-//     bytes, prints {"event":"sent", bytes, sha256, seconds} once the peer has closed.
+//   send <planet> <storage> <nwid> <host> <port> <MiB> [connect-seconds]: joins, sends <MiB>
+//     MiB of random bytes, prints {"event":"sent", bytes, sha256, seconds} once the peer has
+//     closed (the connect may take up to connect-seconds, default 30).
 // Prints {"event":"started", address} first and {"event":"ready", addresses} once joined.
 'use strict';
 const crypto = require('node:crypto');
@@ -40,11 +41,15 @@ const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
     return;
   }
   say({ event: 'ready', addresses: info.addresses });
-  const [host, port, mib] = rest;
+  const [host, port, mib, connectSeconds = '30'] = rest;
   const data = crypto.randomBytes(Number(mib) * 1024 * 1024);
   const sha256 = crypto.createHash('sha256').update(data).digest('hex');
   const t0 = process.hrtime.bigint();
-  const s = net.createConnection({ host, port: Number(port), timeoutMs: 30_000 });
+  const s = net.createConnection({
+    host,
+    port: Number(port),
+    timeoutMs: Number(connectSeconds) * 1000,
+  });
   s.on('error', (e) => {
     say({ event: 'error', code: e.code, message: e.message });
     process.exit(1);
