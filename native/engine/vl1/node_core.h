@@ -297,6 +297,8 @@ class NodeCore {
   std::unordered_map<uint64_t, int64_t> rejectedIdentities_;  // address -> when
   std::deque<QueuedSend> txQueue_;
   std::deque<QueuedReceive> rxQueue_;
+  // A reply is expected this long after its request (then an OK for it is unexpected).
+  static constexpr int64_t kExpectedReplyTtlMs = 60000;
   std::unordered_map<uint64_t, int64_t> expectedReplies_;  // packet id -> sent at
   std::map<uint64_t, InetAddress> external_;
   struct Introduction {
