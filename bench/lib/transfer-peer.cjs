@@ -8,6 +8,7 @@
 'use strict';
 const crypto = require('node:crypto');
 const path = require('node:path');
+const checkedReceiver = require('./checked-receiver.cjs');
 const { NodeService, net } = require(path.resolve(__dirname, '..', '..', 'dist', 'index.js'));
 
 const [mode, planet, storage, nwid, ...rest] = process.argv.slice(2);
@@ -20,22 +21,9 @@ const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
   const info = await lease.ready({ timeoutMs: 60_000, waitForAuthorization: true });
   if (mode === 'receive') {
     net
-      .createServer((s) => {
-        const hash = crypto.createHash('sha256');
-        let bytes = 0;
-        let t0;
-        s.on('data', (d) => {
-          t0 ??= process.hrtime.bigint();
-          bytes += d.length;
-          hash.update(d);
-        });
-        s.on('end', () => {
-          const seconds = Number(process.hrtime.bigint() - (t0 ?? 0n)) / 1e9;
-          say({ event: 'received', bytes, sha256: hash.digest('hex'), seconds });
-          s.end();
-        });
-        s.on('error', (e) => say({ event: 'error', code: e.code, message: e.message }));
-      })
+      .createServer(
+        checkedReceiver(say, (e) => say({ event: 'error', code: e.code, message: e.message })),
+      )
       .listen(Number(rest[0]));
     say({ event: 'ready', addresses: info.addresses });
     return;

@@ -17,9 +17,7 @@ using Lab = test::SimLab;
 
 TEST(NodeCore, NodesComeOnlineThroughTheRoot) {
   Lab lab;
-  lab.net.start();
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.bothOnline());
   EXPECT_TRUE(lab.a->has(Ev::kOnline));
   EXPECT_TRUE(lab.a->has(Ev::kDirectPath, lab.rootId.address()));
   // The root reports where it sees us.
@@ -29,9 +27,7 @@ TEST(NodeCore, NodesComeOnlineThroughTheRoot) {
 
 TEST(NodeCore, EchoIsRelayedFirstThenDirect) {
   Lab lab;
-  lab.net.start();
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.bothOnline());
   ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
   EXPECT_GT(lab.root->core().counters().relayed, 0u);
   EXPECT_TRUE(lab.a->has(Ev::kPeerLearned, lab.bId.address()));
@@ -90,12 +86,9 @@ TEST(NodeCore, ARootThatComesBackIsGreetedWithinFiveSeconds) {
 
 TEST(NodeCore, LabLoopbackPathsCarryLargePacketsWhole) {
   Lab lab;
-  lab.net.start();
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.bothOnline());
   ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 2000));
+  ASSERT_TRUE(lab.directPath(*lab.a, lab.bId));
   // A packet of a full-size frame and more, over a direct lab (loopback) path: one
   // datagram, not a head and fragments.
   std::vector<uint8_t> big(4000, 0x5a);
@@ -112,15 +105,12 @@ TEST(NodeCore, KeepsWorkingWithTenPercentLossDuplicationAndReordering) {
   lab.net.wire.duplicate = 0.05;
   lab.net.wire.minDelayMs = 1;
   lab.net.wire.maxDelayMs = 20;
-  lab.net.start();
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 10000));
+  ASSERT_TRUE(lab.bothOnline(10000));
   int answered = 0;
   for (int i = 0; i < 20; ++i) answered += lab.echo(*lab.a, *lab.b, 500);
   EXPECT_GE(answered, 12);  // each ECHO and OK crosses the lossy wire once or twice
   EXPECT_GT(lab.net.lost, 0u);
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 60000));
+  ASSERT_TRUE(lab.directPath(*lab.a, lab.bId, 60000));
 }
 
 // B's NAT takes a new port mid-conversation: what A sends to the old one is lost. A learns
@@ -128,12 +118,9 @@ TEST(NodeCore, KeepsWorkingWithTenPercentLossDuplicationAndReordering) {
 // within about a second, not when the old path stops counting as alive (19 s).
 TEST(NodeCore, APeerSeenAtANewAddressIsReachedThereWithinSeconds) {
   Lab lab;
-  lab.net.start();
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.bothOnline());
   ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->has(Ev::kDirectPath, lab.bId.address()); }, 2000));
+  ASSERT_TRUE(lab.directPath(*lab.a, lab.bId));
   ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
   const uint8_t lo[4] = {127, 0, 0, 1};
   lab.b->moveTo(vl1::InetAddress::v4(lo, 20102));
@@ -154,9 +141,7 @@ TEST(NodeCore, APeerSeenAtANewAddressIsReachedThereWithinSeconds) {
 TEST(NodeCore, RefusesIdentitiesThatFailTheProof) {
   Lab lab;
   lab.b->failIdentityChecks = true;
-  lab.net.start();
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.bothOnline());
   EXPECT_FALSE(lab.echo(*lab.a, *lab.b, 1500));
   EXPECT_GT(lab.b->core().counters().dropsOf(vl1::Drop::kInvalidIdentity), 0u);
   EXPECT_EQ(lab.b->core().peer(lab.aId.address()), nullptr);

@@ -66,9 +66,7 @@ std::vector<uint8_t> packetFrom(test::SimLab& lab, proto::Verb verb,
 
 // A lab whose a and b know each other and have a direct path.
 void bringUp(test::SimLab& lab) {
-  lab.net.start();
-  ASSERT_TRUE(
-      lab.net.runUntil([&] { return lab.a->core().online() && lab.b->core().online(); }, 1000));
+  ASSERT_TRUE(lab.bothOnline());
   ASSERT_TRUE(lab.echo(*lab.a, *lab.b));
   ASSERT_TRUE(
       lab.net.runUntil([&] { return lab.b->has(Ev::kDirectPath, lab.aId.address()); }, 3000));

@@ -50,6 +50,18 @@ struct SimLab {
     return o;
   }
 
+  // Starts the wire and runs until A and B are both online (a root answered them).
+  bool bothOnline(int64_t maxMs = 1000) {
+    net.start();
+    return net.runUntil([&] { return a->core().online() && b->core().online(); }, maxMs);
+  }
+
+  // Runs until `from` has a direct path to `to`.
+  bool directPath(SimNode& from, const vl1::Identity& to, int64_t maxMs = 2000) {
+    return net.runUntil([&] { return from.has(vl1::CoreEvent::Type::kDirectPath, to.address()); },
+                        maxMs);
+  }
+
   bool echo(SimNode& from, SimNode& to, int64_t maxMs = 2000) {
     const size_t before = from.count(vl1::CoreEvent::Type::kEchoReply);
     const uint8_t ping[4] = {'p', 'i', 'n', 'g'};
