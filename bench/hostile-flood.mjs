@@ -33,10 +33,11 @@ const sender = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'h
 let echoedBytes = 0;
 let wanted = Infinity;
 let onEchoed = () => undefined;
-async function roundTrips(socket, min, until = () => true) {
+async function roundTrips(socket, min, until = () => true, gapMs = 0) {
   const times = [];
   const payload = Buffer.alloc(64, 0x72);
   while (times.length < min || !until()) {
+    if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
     const t0 = performance.now();
     const echoed = new Promise((resolve) => (onEchoed = resolve));
     wanted = sentBytes + payload.length;
@@ -107,14 +108,30 @@ try {
   let fatal;
   createInterface({ input: child.stdout }).on('line', (l) => {
     const line = JSON.parse(l);
-    if (line.event === 'sent') sent[line.phase] = line.count;
+    if (line.event === 'sent') {
+      sent[line.phase] = line.count;
+      lastPhase = line.phase;
+    }
     if (line.event === 'fatal') fatal = line.message;
   });
   const exited = new Promise((r) => child.once('exit', () => r((finished = true))));
+  // The sender has been seen to stop (idle, alive) in a phase under load; a stuck sender
+  // would leave the round-trip loop waiting for ever: end it, and say where it stopped.
+  let lastPhase = 'start';
+  const watchdog = setTimeout(
+    () => {
+      fatal = `stopped after phase ${lastPhase} (killed after ${Number(values.seconds) + 60} s)`;
+      child.kill('SIGKILL');
+    },
+    (Number(values.seconds) + 60) * 1000,
+  );
   const t0 = performance.now();
-  const flooded = await roundTrips(socket, 20, () => finished);
+  // A pause between round trips during the flood: back to back they would take a core from
+  // the sender and the target on a small machine, and measure that contention instead.
+  const flooded = await roundTrips(socket, 20, () => finished, 2);
   console.error(`hostile-flood: sender finished, ${JSON.stringify(sent)}`);
   await exited;
+  clearTimeout(watchdog);
   if (fatal) throw new Error(`hostile sender: ${fatal}`);
   const floodSeconds = (performance.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 6000)); // queued and partial packets time out

@@ -6,6 +6,9 @@
 // Each kind is dropped and counted by its reason, nothing reaches the node's sockets, its
 // tables stay within their caps, and a TCP round trip to it still works during the flood
 // (the 3x figure is measured by `npm run bench:hostile`; here the bound is generous).
+// In the slow suite: on a loaded machine its sender has been seen to stall mid-phase (a
+// harness problem not yet found; the bench's watchdog now names the phase). The same
+// inputs through the in-memory wire (native Hostile.*) run in every CI.
 import { describe, expect, it } from 'vitest';
 
 import { runBenchScript } from './helpers/bench-run.js';
@@ -24,7 +27,7 @@ describe('hostile datagrams over UDP', () => {
     const r = (await runBenchScript(
       'hostile-flood.mjs',
       ['--seconds', '3', '--quiet', '100'],
-      110_000,
+      220_000,
     )) as unknown as Figures;
     const d = r.dropsRisen;
     // Sent by a valid, admitted identity: each one counted (loopback loses nothing at this pace).
@@ -54,5 +57,5 @@ describe('hostile datagrams over UDP', () => {
     // Round trips went on during the flood; a loaded CI machine gets a generous bound.
     expect(r.flooded.count).toBeGreaterThanOrEqual(20);
     expect(r.flooded.medianMs).toBeLessThan(Math.max(10 * r.quiet.medianMs, 50));
-  }, 120_000);
+  }, 240_000);
 });
