@@ -5,6 +5,7 @@
 #include <set>
 
 #include "crypto/primitives.h"
+#include "sim_lab.h"
 #include "sim_network.h"
 #include "test_support.h"
 #include "util/hex.h"
@@ -99,12 +100,7 @@ struct NetLab {
   }
 
   vl1::CoreOptions options(const vl1::Identity& id, bool isRoot) {
-    vl1::CoreOptions o;
-    o.identity = id;
-    o.planet = planet;
-    o.lab = true;
-    o.root = isRoot;
-    return o;
+    return test::SimLab::labOptions(id, planet, isRoot);
   }
 
   static NetworkStatus status(test::SimNode& n, uint64_t id) {

@@ -41,13 +41,18 @@ struct SimLab {
                              signingKey != nullptr ? signingKey : key.data());
   }
 
-  vl1::CoreOptions options(const vl1::Identity& id, bool isRoot) {
+  // Lab options (loopback paths allowed) for a node or root of `planet`.
+  static vl1::CoreOptions labOptions(const vl1::Identity& id, const vl1::World& planet,
+                                     bool isRoot) {
     vl1::CoreOptions o;
     o.identity = id;
     o.planet = planet;
     o.lab = true;
     o.root = isRoot;
     return o;
+  }
+  vl1::CoreOptions options(const vl1::Identity& id, bool isRoot) {
+    return labOptions(id, planet, isRoot);
   }
 
   // Starts the wire and runs until A and B are both online (a root answered them).
