@@ -331,17 +331,21 @@ void NodeCore::probePeer(int64_t now, uint64_t dest) {
 void NodeCore::peerReturned(uint64_t dest, int64_t since) {
   Peer* p = peer(dest);
   if (p == nullptr) return;
-  auto& paths = p->paths();
+  dropPathsHeardBefore(*p, since);
+  forgetCredentialsPushed(dest);
+}
+
+void NodeCore::dropPathsHeardBefore(Peer& p, int64_t before) {
+  auto& paths = p.paths();
   for (auto it = paths.begin(); it != paths.end();) {
-    if (it->lastReceive >= since) {
+    if (it->lastReceive >= before) {
       ++it;
       continue;
     }
     const InetAddress gone = it->remote;
     it = paths.erase(it);
-    event(CoreEvent::Type::kPathLost, dest, gone);
+    event(CoreEvent::Type::kPathLost, p.address(), gone);
   }
-  forgetCredentialsPushed(dest);
 }
 
 void NodeCore::forgetCredentialsPushed(uint64_t peerAddress) {

@@ -237,6 +237,8 @@ class NodeCore {
   void pushCredentials(int64_t now, vl2::Network& net, Peer& peer, bool force = false);
   // The peer may have lost what we pushed (a restart): the next frame to it pushes again.
   void forgetCredentialsPushed(uint64_t peerAddress);
+  // Forgets the peer's direct paths last heard before `before` (each a kPathLost event).
+  void dropPathsHeardBefore(Peer& peer, int64_t before);
   void setStatus(vl2::Network& net, vl2::NetworkStatus status);
   void adoptConfig(int64_t now, vl2::Network& net, vl2::NetworkConfig cfg,
                    const std::vector<uint8_t>& dict);

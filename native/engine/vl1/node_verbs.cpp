@@ -219,16 +219,7 @@ void NodeCore::handleAuthenticated(int64_t now, Peer& p, int64_t localSocket,
     // Relayed, from a peer we hold direct paths to that have been quiet a while: it cannot
     // reach us on them (a new process, a NAT that moved), so they are dead to it, and what
     // we send there is lost. Drop them; until a new direct path is confirmed we relay too.
-    auto& paths = p.paths();
-    for (auto it = paths.begin(); it != paths.end();) {
-      if (now - it->lastReceive <= timing::kSilenceBeforeRepushMs) {
-        ++it;
-        continue;
-      }
-      const InetAddress gone = it->remote;
-      it = paths.erase(it);
-      event(CoreEvent::Type::kPathLost, p.address(), gone);
-    }
+    dropPathsHeardBefore(p, now - timing::kSilenceBeforeRepushMs);
   }
   if (hops == 0) {
     if (Path* path = p.findPath(localSocket, from)) {
