@@ -5,7 +5,10 @@
 // configuration stays as it is), which unpacks each package with Debian's own patches,
 // then builds libsodium as a position-independent static library (its autotools build
 // picks the right CPU-specific files and flags; lwIP and lz4 are a handful of plain C
-// files that CMakeLists.txt and binding.gyp compile themselves).
+// files that CMakeLists.txt and binding.gyp compile themselves). lwIP then gets our own
+// patches (native/engine/tap/lwip-port/patches/*.patch, in name order, `patch -p1`): a
+// stamp file in its folder holds their SHA-256, and a changed set starts again from a
+// clean copy of Debian's unpacked source kept beside it, so no patch is applied twice.
 //
 //   node scripts/third-party.js              fetch and build what is missing (quiet)
 //   node scripts/third-party.js --gyp-sources  the lwIP and lz4 .c files, for binding.gyp
@@ -13,10 +16,11 @@
 //                                            sodium-lib
 //
 // The folder is $ZTS_DEPS_DIR or build-deps/ beside package.json. Needs, on the build
-// machine only: apt-get with Debian's bookworm sources reachable, dpkg-dev (dpkg-source),
-// autoconf, automake, libtool, make and a C compiler. Messages go to stderr: binding.gyp expands stdout.
+// machine only: apt-get with Debian's bookworm sources reachable, dpkg-dev (dpkg-source,
+// patch), autoconf, automake, libtool, make and a C compiler. Messages go to stderr: binding.gyp expands stdout.
 'use strict';
 const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -36,6 +40,11 @@ const paths = {
   'sodium-include': path.join(dir, 'sodium', 'include'),
   'sodium-lib': path.join(dir, 'sodium', 'lib', 'libsodium.a'),
 };
+
+const lwipPatches = path.join(root, 'native', 'engine', 'tap', 'lwip-port', 'patches');
+// Debian's unpacked lwIP as apt-get gave it; the build's copy is this plus our patches.
+const lwipPristine = path.join(src, `${packages.lwip.folder}.debian`);
+const patchStamp = '.zts-patches';
 
 const say = (m) => process.stderr.write(`third-party: ${m}\n`);
 // Quiet unless a step fails; then its output is shown.
@@ -67,7 +76,7 @@ function fetchSources() {
     (p) => !fs.existsSync(path.join(src, p.folder, '.zts-complete')),
   );
   if (missing.length === 0) return;
-  for (const tool of ['apt-get', 'dpkg-source', 'autoreconf', 'libtoolize']) {
+  for (const tool of ['apt-get', 'dpkg-source', 'patch', 'autoreconf', 'libtoolize']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
@@ -95,12 +104,58 @@ function fetchSources() {
     for (const p of missing) {
       const target = path.join(src, p.folder);
       fs.rmSync(target, { recursive: true, force: true });
+      if (p === packages.lwip) fs.rmSync(lwipPristine, { recursive: true, force: true });
       fs.renameSync(path.join(work, p.folder), target);
       fs.writeFileSync(path.join(target, '.zts-complete'), '');
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+// Our patches to lwIP, their names and contents hashed together: the stamp's value.
+function lwipPatchSet() {
+  const names = fs.existsSync(lwipPatches)
+    ? fs
+        .readdirSync(lwipPatches)
+        .filter((f) => f.endsWith('.patch'))
+        .sort()
+    : [];
+  const hash = crypto.createHash('sha256');
+  for (const name of names) {
+    hash.update(`${name}\0`);
+    hash.update(fs.readFileSync(path.join(lwipPatches, name)));
+  }
+  return { names, digest: hash.digest('hex') };
+}
+
+// Applies our patches to lwIP unless its stamp says they are there. A folder without a
+// stamp is Debian's source as unpacked (before patches existed, or just fetched): it is
+// kept as the clean copy first. A stamp of another set, or "partial" (a run that stopped
+// halfway), means the folder is rebuilt from the clean copy, then patched.
+function patchLwip() {
+  const { names, digest } = lwipPatchSet();
+  const stampFile = path.join(paths.lwip, patchStamp);
+  const stamp = fs.existsSync(stampFile) ? fs.readFileSync(stampFile, 'utf8').trim() : null;
+  if (stamp === digest) return;
+  if (stamp === null) {
+    fs.rmSync(lwipPristine, { recursive: true, force: true });
+    fs.cpSync(paths.lwip, lwipPristine, { recursive: true });
+  } else {
+    if (!fs.existsSync(lwipPristine)) {
+      throw new Error(`${paths.lwip} holds other patches and its clean copy is gone: delete it`);
+    }
+    fs.rmSync(paths.lwip, { recursive: true, force: true });
+    fs.cpSync(lwipPristine, paths.lwip, { recursive: true });
+  }
+  fs.writeFileSync(stampFile, 'partial\n');
+  for (const name of names) {
+    say(`patching lwIP: ${name}`);
+    run('patch', ['-p1', '--forward', '--batch', '-i', path.join(lwipPatches, name)], {
+      cwd: paths.lwip,
+    });
+  }
+  fs.writeFileSync(stampFile, `${digest}\n`);
 }
 
 // libsodium as a static library with -fPIC, installed into sodium/.
@@ -162,6 +217,7 @@ function main() {
   const args = process.argv.slice(2);
   try {
     fetchSources();
+    patchLwip();
     buildSodium();
   } catch (e) {
     process.stderr.write(`zerotier-sockets: cannot prepare lwIP/libsodium/liblz4: ${e.message}\n`);
