@@ -3,7 +3,8 @@
 // and frames (dst(6) src(6) type(2) payload) cross a SOCK_SEQPACKET socketpair. The child
 // reports a result code (0, or the line of its failed check) in a control frame, then
 // keeps its stack running until the parent hangs up, and leaves with _exit(): it never
-// returns into GoogleTest.
+// returns into GoogleTest. Each side can impair what it sends (drop frames, delay them):
+// with both sides doing so, the link is lossy and long both ways.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -99,9 +100,9 @@ class Node {
       : fd_(fd) {
     tap_ = std::make_unique<tap::EthernetTap>(
         me.mac, 2800, [this](uint64_t d, uint64_t s, uint16_t t, const uint8_t* p, size_t n) {
-          if (dropOutgoing) return;
+          if (dropOutgoing || (dropFrame && dropFrame(t, p, n))) return;
           ++framesOut;
-          queueFrame(d, s, t, p, n);
+          queueFrame(d, s, t, p, n, delayMs);
         });
     tap_->setIpv4(me.ip4, 24);
     tap_->addIpv6(me.ip6);
@@ -121,6 +122,11 @@ class Node {
   Events events;
   bool dropOutgoing = false;
   bool dropIncoming = false;
+  // Impairments of the frames lwIP sends (type, payload): dropped when this says so,
+  // else held delayMs before they leave. seenIncoming sees each frame lwIP receives.
+  std::function<bool(uint16_t, const uint8_t*, size_t)> dropFrame;
+  int delayMs = 0;
+  std::function<void(uint16_t, const uint8_t*, size_t)> seenIncoming;
   size_t framesOut = 0;  // frames lwIP sent (not dropped)
   // The child's result (0 or a failed line) in the parent; in the child, the last
   // signal() from the parent.
@@ -131,8 +137,11 @@ class Node {
   void pumpOnce(int maxWaitMs) {
     table_->flush();
     sendQueued();
-    pollfd pfd{fd_, static_cast<short>(POLLIN | (outbox_.empty() ? 0 : POLLOUT)), 0};
-    const int wait = std::min<int>(maxWaitMs, static_cast<int>(tap::runLwipTimers()));
+    const bool due = !outbox_.empty() && outbox_.front().releaseMs <= monotonicMs();
+    pollfd pfd{fd_, static_cast<short>(POLLIN | (due ? POLLOUT : 0)), 0};
+    int wait = std::min<int>(maxWaitMs, static_cast<int>(tap::runLwipTimers()));
+    if (!outbox_.empty() && !due)
+      wait = std::min<int>(wait, static_cast<int>(outbox_.front().releaseMs - monotonicMs()));
     if (!linkClosed) ::poll(&pfd, 1, wait);
     for (int i = 0; i < 256 && !linkClosed; ++i) {
       const ssize_t n = ::recv(fd_, rx_, sizeof rx_, MSG_DONTWAIT);
@@ -166,12 +175,18 @@ class Node {
   void sendResult(int code) {
     uint8_t payload[4];
     std::memcpy(payload, &code, 4);
-    queueFrame(0, 0, kControl, payload, 4);
+    queueFrame(0, 0, kControl, payload, 4, 0);
     sendQueued();
   }
 
  private:
-  void queueFrame(uint64_t dst, uint64_t src, uint16_t type, const uint8_t* p, size_t n) {
+  struct Outgoing {
+    uint64_t releaseMs;
+    std::vector<uint8_t> frame;
+  };
+
+  void queueFrame(uint64_t dst, uint64_t src, uint16_t type, const uint8_t* p, size_t n,
+                  int delay) {
     std::vector<uint8_t> f(14 + n);
     for (int i = 0; i < 6; ++i) {
       f[i] = static_cast<uint8_t>(dst >> (40 - 8 * i));
@@ -180,13 +195,15 @@ class Node {
     f[12] = static_cast<uint8_t>(type >> 8);
     f[13] = static_cast<uint8_t>(type);
     std::memcpy(f.data() + 14, p, n);
-    outbox_.push_back(std::move(f));
+    // One delay for all frames keeps the outbox in release order.
+    outbox_.push_back({monotonicMs() + static_cast<uint64_t>(delay), std::move(f)});
   }
 
   // Non-blocking: both sides send at once, so a blocking send could deadlock.
   void sendQueued() {
     while (!outbox_.empty() && !linkClosed) {
-      const auto& f = outbox_.front();
+      if (outbox_.front().releaseMs > monotonicMs()) return;
+      const auto& f = outbox_.front().frame;
       const ssize_t n = ::send(fd_, f.data(), f.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (n < 0) linkClosed = true;
@@ -209,13 +226,14 @@ class Node {
       return;
     }
     if (dropIncoming) return;
+    if (seenIncoming) seenIncoming(type, f + 14, n - 14);
     tap_->input(dst, src, type, f + 14, n - 14);
   }
 
   int fd_;
   std::unique_ptr<tap::EthernetTap> tap_;
   std::unique_ptr<tap::SocketTable> table_;
-  std::deque<std::vector<uint8_t>> outbox_;
+  std::deque<Outgoing> outbox_;
   uint8_t rx_[4096];
 };
 
