@@ -14,7 +14,8 @@
 //
 // The folder is $ZTS_DEPS_DIR or build-deps/ beside package.json. Needs, on the build
 // machine only: apt-get with Debian's bookworm sources reachable, dpkg-dev (dpkg-source),
-// autoconf, automake, libtool, make and a C compiler. Messages go to stderr: binding.gyp expands stdout.
+// patch, autoconf, automake, libtool, make and a C compiler. Our lwIP patches
+// (native/engine/tap/lwip-port/patches/) are applied to a copy of Debian's lwIP. Messages go to stderr: binding.gyp expands stdout.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -29,9 +30,26 @@ const packages = {
   lz4: { source: 'lz4', folder: 'lz4-1.9.4' },
 };
 const src = path.join(dir, 'src');
+// Our own patches to lwIP (each file says what it fixes and why), applied in name order to
+// a copy of Debian's source. The copy is named after the patch set's hash, so a changed set
+// makes a new copy instead of patching one twice.
+const patchDir = path.join(root, 'native', 'engine', 'tap', 'lwip-port', 'patches');
+const lwipPatches = fs.existsSync(patchDir)
+  ? fs
+      .readdirSync(patchDir)
+      .filter((f) => f.endsWith('.patch'))
+      .sort()
+      .map((f) => path.join(patchDir, f))
+  : [];
+const patchSetHash = () => {
+  const h = require('node:crypto').createHash('sha256');
+  for (const f of lwipPatches) h.update(path.basename(f)).update('\0').update(fs.readFileSync(f));
+  return h.digest('hex').slice(0, 12);
+};
+const lwipPatched = path.join(src, `${packages.lwip.folder}-zts-${patchSetHash()}`);
 const paths = {
   dir,
-  lwip: path.join(src, packages.lwip.folder),
+  lwip: lwipPatches.length > 0 ? lwipPatched : path.join(src, packages.lwip.folder),
   lz4: path.join(src, packages.lz4.folder),
   'sodium-include': path.join(dir, 'sodium', 'include'),
   'sodium-lib': path.join(dir, 'sodium', 'lib', 'libsodium.a'),
@@ -73,7 +91,7 @@ function fetchSources() {
     } catch {
       throw new Error(
         `${tool} is needed to fetch Debian's sources of lwIP, libsodium and liblz4 ` +
-          '(Debian: apt-get install -y dpkg-dev autoconf automake libtool)',
+          '(Debian: apt-get install -y dpkg-dev patch autoconf automake libtool)',
       );
     }
   }
@@ -101,6 +119,29 @@ function fetchSources() {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+// Debian's lwIP with our patches, in a folder of its own (older patch sets' folders go).
+function patchLwip() {
+  if (lwipPatches.length === 0 || fs.existsSync(path.join(lwipPatched, '.zts-complete'))) return;
+  try {
+    execFileSync('sh', ['-c', 'command -v patch'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('patch is needed to apply our lwIP patches (Debian: apt-get install -y patch)');
+  }
+  say(`applying ${lwipPatches.length} lwIP patch(es)`);
+  const prefix = `${packages.lwip.folder}-zts-`;
+  for (const f of fs.readdirSync(src)) {
+    if (f.startsWith(prefix)) fs.rmSync(path.join(src, f), { recursive: true, force: true });
+  }
+  const work = `${lwipPatched}.partial`;
+  fs.cpSync(path.join(src, packages.lwip.folder), work, { recursive: true });
+  fs.rmSync(path.join(work, '.zts-complete'), { force: true });
+  for (const f of lwipPatches) {
+    run('patch', ['-p1', '--forward', '--batch', '--quiet', '-d', work, '-i', f]);
+  }
+  fs.writeFileSync(path.join(work, '.zts-complete'), '');
+  fs.renameSync(work, lwipPatched);
 }
 
 // libsodium as a static library with -fPIC, installed into sodium/.
@@ -162,6 +203,7 @@ function main() {
   const args = process.argv.slice(2);
   try {
     fetchSources();
+    patchLwip();
     buildSodium();
   } catch (e) {
     process.stderr.write(`zerotier-sockets: cannot prepare lwIP/libsodium/liblz4: ${e.message}\n`);
