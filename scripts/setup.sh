@@ -13,10 +13,10 @@ fi
 
 # Build tools; nlohmann-json (header-only, the engine's JSON); what scripts/third-party.js
 # needs to fetch and prepare Debian's sources of lwIP, libsodium and liblz4 (dpkg-dev for
-# apt-get source; autotools for libsodium); and what the test suite drives (clang and its
-# runtime libraries build the libFuzzer targets; dig checks the lab's DNS server;
-# PostgreSQL and openssl serve the library tests).
-packages=(g++ make python3 cmake pkg-config curl nlohmann-json3-dev dpkg-dev autoconf automake
+# apt-get source; patch for our lwIP patches; autotools for libsodium); and what the test
+# suite drives (clang and its runtime libraries build the libFuzzer targets; dig checks the
+# lab's DNS server; PostgreSQL and openssl serve the library tests).
+packages=(g++ make python3 cmake pkg-config curl nlohmann-json3-dev dpkg-dev patch autoconf automake
   libtool libgtest-dev clang-format clang libclang-rt-14-dev bind9-dnsutils postgresql openssl)
 missing=()
 for p in "${packages[@]}"; do

@@ -5,10 +5,7 @@
 // configuration stays as it is), which unpacks each package with Debian's own patches,
 // then builds libsodium as a position-independent static library (its autotools build
 // picks the right CPU-specific files and flags; lwIP and lz4 are a handful of plain C
-// files that CMakeLists.txt and binding.gyp compile themselves). lwIP then gets our own
-// patches (native/engine/tap/lwip-port/patches/*.patch, in name order, `patch -p1`): a
-// stamp file in its folder holds their SHA-256, and a changed set starts again from a
-// clean copy of Debian's unpacked source kept beside it, so no patch is applied twice.
+// files that CMakeLists.txt and binding.gyp compile themselves).
 //
 //   node scripts/third-party.js              fetch and build what is missing (quiet)
 //   node scripts/third-party.js --gyp-sources  the lwIP and lz4 .c files, for binding.gyp
@@ -16,11 +13,11 @@
 //                                            sodium-lib
 //
 // The folder is $ZTS_DEPS_DIR or build-deps/ beside package.json. Needs, on the build
-// machine only: apt-get with Debian's bookworm sources reachable, dpkg-dev (dpkg-source,
-// patch), autoconf, automake, libtool, make and a C compiler. Messages go to stderr: binding.gyp expands stdout.
+// machine only: apt-get with Debian's bookworm sources reachable, dpkg-dev (dpkg-source),
+// patch, autoconf, automake, libtool, make and a C compiler. Our lwIP patches
+// (native/engine/tap/lwip-port/patches/) are applied to a copy of Debian's lwIP. Messages go to stderr: binding.gyp expands stdout.
 'use strict';
 const { execFileSync } = require('node:child_process');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -33,18 +30,30 @@ const packages = {
   lz4: { source: 'lz4', folder: 'lz4-1.9.4' },
 };
 const src = path.join(dir, 'src');
+// Our own patches to lwIP (each file says what it fixes and why), applied in name order to
+// a copy of Debian's source. The copy is named after the patch set's hash, so a changed set
+// makes a new copy instead of patching one twice.
+const patchDir = path.join(root, 'native', 'engine', 'tap', 'lwip-port', 'patches');
+const lwipPatches = fs.existsSync(patchDir)
+  ? fs
+      .readdirSync(patchDir)
+      .filter((f) => f.endsWith('.patch'))
+      .sort()
+      .map((f) => path.join(patchDir, f))
+  : [];
+const patchSetHash = () => {
+  const h = require('node:crypto').createHash('sha256');
+  for (const f of lwipPatches) h.update(path.basename(f)).update('\0').update(fs.readFileSync(f));
+  return h.digest('hex').slice(0, 12);
+};
+const lwipPatched = path.join(src, `${packages.lwip.folder}-zts-${patchSetHash()}`);
 const paths = {
   dir,
-  lwip: path.join(src, packages.lwip.folder),
+  lwip: lwipPatches.length > 0 ? lwipPatched : path.join(src, packages.lwip.folder),
   lz4: path.join(src, packages.lz4.folder),
   'sodium-include': path.join(dir, 'sodium', 'include'),
   'sodium-lib': path.join(dir, 'sodium', 'lib', 'libsodium.a'),
 };
-
-const lwipPatches = path.join(root, 'native', 'engine', 'tap', 'lwip-port', 'patches');
-// Debian's unpacked lwIP as apt-get gave it; the build's copy is this plus our patches.
-const lwipPristine = path.join(src, `${packages.lwip.folder}.debian`);
-const patchStamp = '.zts-patches';
 
 const say = (m) => process.stderr.write(`third-party: ${m}\n`);
 // Quiet unless a step fails; then its output is shown.
@@ -76,13 +85,13 @@ function fetchSources() {
     (p) => !fs.existsSync(path.join(src, p.folder, '.zts-complete')),
   );
   if (missing.length === 0) return;
-  for (const tool of ['apt-get', 'dpkg-source', 'patch', 'autoreconf', 'libtoolize']) {
+  for (const tool of ['apt-get', 'dpkg-source', 'autoreconf', 'libtoolize']) {
     try {
       execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
     } catch {
       throw new Error(
         `${tool} is needed to fetch Debian's sources of lwIP, libsodium and liblz4 ` +
-          '(Debian: apt-get install -y dpkg-dev autoconf automake libtool)',
+          '(Debian: apt-get install -y dpkg-dev patch autoconf automake libtool)',
       );
     }
   }
@@ -104,7 +113,6 @@ function fetchSources() {
     for (const p of missing) {
       const target = path.join(src, p.folder);
       fs.rmSync(target, { recursive: true, force: true });
-      if (p === packages.lwip) fs.rmSync(lwipPristine, { recursive: true, force: true });
       fs.renameSync(path.join(work, p.folder), target);
       fs.writeFileSync(path.join(target, '.zts-complete'), '');
     }
@@ -113,49 +121,27 @@ function fetchSources() {
   }
 }
 
-// Our patches to lwIP, their names and contents hashed together: the stamp's value.
-function lwipPatchSet() {
-  const names = fs.existsSync(lwipPatches)
-    ? fs
-        .readdirSync(lwipPatches)
-        .filter((f) => f.endsWith('.patch'))
-        .sort()
-    : [];
-  const hash = crypto.createHash('sha256');
-  for (const name of names) {
-    hash.update(`${name}\0`);
-    hash.update(fs.readFileSync(path.join(lwipPatches, name)));
-  }
-  return { names, digest: hash.digest('hex') };
-}
-
-// Applies our patches to lwIP unless its stamp says they are there. A folder without a
-// stamp is Debian's source as unpacked (before patches existed, or just fetched): it is
-// kept as the clean copy first. A stamp of another set, or "partial" (a run that stopped
-// halfway), means the folder is rebuilt from the clean copy, then patched.
+// Debian's lwIP with our patches, in a folder of its own (older patch sets' folders go).
 function patchLwip() {
-  const { names, digest } = lwipPatchSet();
-  const stampFile = path.join(paths.lwip, patchStamp);
-  const stamp = fs.existsSync(stampFile) ? fs.readFileSync(stampFile, 'utf8').trim() : null;
-  if (stamp === digest) return;
-  if (stamp === null) {
-    fs.rmSync(lwipPristine, { recursive: true, force: true });
-    fs.cpSync(paths.lwip, lwipPristine, { recursive: true });
-  } else {
-    if (!fs.existsSync(lwipPristine)) {
-      throw new Error(`${paths.lwip} holds other patches and its clean copy is gone: delete it`);
-    }
-    fs.rmSync(paths.lwip, { recursive: true, force: true });
-    fs.cpSync(lwipPristine, paths.lwip, { recursive: true });
+  if (lwipPatches.length === 0 || fs.existsSync(path.join(lwipPatched, '.zts-complete'))) return;
+  try {
+    execFileSync('sh', ['-c', 'command -v patch'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('patch is needed to apply our lwIP patches (Debian: apt-get install -y patch)');
   }
-  fs.writeFileSync(stampFile, 'partial\n');
-  for (const name of names) {
-    say(`patching lwIP: ${name}`);
-    run('patch', ['-p1', '--forward', '--batch', '-i', path.join(lwipPatches, name)], {
-      cwd: paths.lwip,
-    });
+  say(`applying ${lwipPatches.length} lwIP patch(es)`);
+  const prefix = `${packages.lwip.folder}-zts-`;
+  for (const f of fs.readdirSync(src)) {
+    if (f.startsWith(prefix)) fs.rmSync(path.join(src, f), { recursive: true, force: true });
   }
-  fs.writeFileSync(stampFile, `${digest}\n`);
+  const work = `${lwipPatched}.partial`;
+  fs.cpSync(path.join(src, packages.lwip.folder), work, { recursive: true });
+  fs.rmSync(path.join(work, '.zts-complete'), { force: true });
+  for (const f of lwipPatches) {
+    run('patch', ['-p1', '--forward', '--batch', '--quiet', '-d', work, '-i', f]);
+  }
+  fs.writeFileSync(path.join(work, '.zts-complete'), '');
+  fs.renameSync(work, lwipPatched);
 }
 
 // libsodium as a static library with -fPIC, installed into sodium/.

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { runBenchScript } from './helpers/bench-run.js';
+import { underAsan } from './helpers/sanitizers.js';
 
 // V8's young generation at its full size from the start: left to grow, it steps up once by
 // up to 32 MiB of RSS mid-run (heapTotal grows, heapUsed does not), which is V8 sizing its
@@ -25,7 +26,8 @@ describe('connection churn', () => {
     expect(r['socketsAtEnd']).toMatchObject({ open: 0, held: 0, tcpActive: 0 });
     // Every client close leaves its port in TIME_WAIT for 10 s, not longer than the run.
     expect((r['socketsAtEnd'] as { tcpTimeWait: number }).tcpTimeWait).toBeLessThanOrEqual(3000);
-    expect(r['rssGrowthMiB']).toBeLessThan(5);
+    // Not under ASan: its quarantine holds freed memory back on purpose (tens of MiB).
+    if (!underAsan) expect(r['rssGrowthMiB']).toBeLessThan(5);
     // Generous: a loaded 2-core machine stalls for a second at times, not for minutes.
     expect(r['slowestCycleMs']).toBeLessThan(5000);
   }, 120_000);

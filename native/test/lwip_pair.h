@@ -96,10 +96,11 @@ class Node {
  public:
   static constexpr uint16_t kControl = 0x88b5;  // harness frames: the child's result
 
-  Node(int fd, const Station& me, const Station& peer, tap::SocketTableOptions options = {})
+  Node(int fd, const Station& me, const Station& peer, tap::SocketTableOptions options = {},
+       unsigned mtu = 2800)
       : fd_(fd) {
     tap_ = std::make_unique<tap::EthernetTap>(
-        me.mac, 2800, [this](uint64_t d, uint64_t s, uint16_t t, const uint8_t* p, size_t n) {
+        me.mac, mtu, [this](uint64_t d, uint64_t s, uint16_t t, const uint8_t* p, size_t n) {
           if (dropOutgoing || (dropFrame && dropFrame(t, p, n))) return;
           ++framesOut;
           queueFrame(d, s, t, p, n, delayMs);
@@ -241,7 +242,8 @@ class Node {
 // `parent` runs here with GoogleTest assertions. Returns the child's result (-1 if it
 // never reported).
 inline int runPair(const std::function<void(Node&)>& parent, const std::function<int(Node&)>& child,
-                   tap::SocketTableOptions options = {}, int childTimeoutMs = 60000) {
+                   tap::SocketTableOptions options = {}, int childTimeoutMs = 60000,
+                   unsigned mtu = 2800) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) != 0) return -2;
   for (int fd : fds) {
@@ -256,7 +258,7 @@ inline int runPair(const std::function<void(Node&)>& parent, const std::function
     ::close(fds[0]);
     int code = -4;
     try {
-      Node node(fds[1], kChild, kParent, options);
+      Node node(fds[1], kChild, kParent, options, mtu);
       code = child(node);
       node.events = Events();  // its handlers may capture the child function's locals
       node.sendResult(code);
@@ -270,7 +272,7 @@ inline int runPair(const std::function<void(Node&)>& parent, const std::function
   ::close(fds[1]);
   int result = -1;
   {
-    Node node(fds[0], kParent, kChild, options);
+    Node node(fds[0], kParent, kChild, options, mtu);
     parent(node);
     node.events = Events();
     node.runUntil([&] { return node.peerResult.has_value() || node.linkClosed; }, childTimeoutMs);

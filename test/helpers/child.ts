@@ -1,23 +1,13 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
+import { withoutSanitizerPreload } from './sanitizers.js';
+
 export interface ChildResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-}
-
-/**
- * Under `npm run test:asan`, libasan is preloaded for node (the addon needs it first in the
- * process); other programs do not get it (curl, for one, hangs with it).
- */
-function withoutSanitizerPreload(command: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  // Shells keep it: the node they run needs it.
-  const keeps = [process.execPath, 'sh', 'bash', '/bin/sh', '/bin/bash'];
-  if (keeps.includes(command) || !env['LD_PRELOAD']?.includes('libasan')) return env;
-  const { LD_PRELOAD: _preload, ...rest } = env;
-  return rest;
 }
 
 /** Runs a program to completion, collecting its output; rejects only if it cannot start. */

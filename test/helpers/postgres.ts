@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { run } from './child.js';
 import { eventually } from './events.js';
+import { withoutSanitizerPreload } from './sanitizers.js';
 
 export interface Postgres {
   port: number;
@@ -64,7 +65,11 @@ export async function startPostgres(dir: string, port: number): Promise<Postgres
       '-c',
       'fsync=off',
     ],
-    { ...asUser, stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      ...asUser,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: withoutSanitizerPreload(path.join(bin, 'postgres')),
+    },
   );
   let log = '';
   server.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));

@@ -217,7 +217,7 @@ class NodeCore {
   void handlePushDirectPaths(int64_t now, Peer& peer, util::Reader& r);
   void relay(int64_t now, uint8_t* data, size_t len, bool fragment);
 
-  // VL2 (node_vl2.cpp, node_multicast.cpp)
+  // VL2 (../vl2/node_networks.cpp, ../vl2/node_multicast.cpp)
   bool handleVl2(int64_t now, Peer& peer, proto::Verb verb, uint64_t packetId, util::Reader& r);
   // The joined network `nwid`, or nullptr (counted as a drop).
   vl2::Network* joinedNetwork(uint64_t nwid);

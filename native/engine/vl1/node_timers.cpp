@@ -13,6 +13,12 @@ namespace {
 // root that comes back (restarted, it knows no one) hears from us within that.
 constexpr int64_t kRootRetryMs = 500;
 constexpr int64_t kRootRetryMaxMs = 4000;
+// A restarted root knows no one and answers nothing of ours until greeted, while its path
+// still looks alive for 19 s: an echo every kRootEchoMs (about 130 bytes both ways) that
+// goes unanswered for kRootAnswerMs counts as silence, so a root back within seconds is
+// greeted within seconds, and a new peer can look us up through it.
+constexpr int64_t kRootEchoMs = 2000;
+constexpr int64_t kRootAnswerMs = 1000;
 constexpr int64_t kRejectedIdentityMs = 60000;
 }  // namespace
 
@@ -46,7 +52,11 @@ int64_t NodeCore::processTimers(int64_t now) {
     Peer& p = *up;
     for (const auto& gone : p.expirePaths(now)) event(CoreEvent::Type::kPathLost, addr, gone);
     if (p.isRoot && !options_.root) {
-      const bool reachable = p.bestPath(now) != nullptr;
+      Path* best = p.bestPath(now);
+      const bool echoUnanswered =
+          p.lastRootEcho > p.lastReceive && now - p.lastRootEcho >= kRootAnswerMs;
+      if (echoUnanswered) p.rootWasSilent = true;
+      const bool reachable = best != nullptr && !echoUnanswered;
       const int64_t silence = now - std::max(p.lastReceive, startedAt_);
       const int64_t period =
           reachable ? timing::kRootHelloMs : std::clamp(silence / 8, kRootRetryMs, kRootRetryMaxMs);
@@ -57,6 +67,9 @@ int64_t NodeCore::processTimers(int64_t now) {
           for (const auto& ep : root.stableEndpoints)
             if (usablePath(ep)) sendHello(now, p, -1, ep);
         }
+      } else if (reachable && now - std::max(p.lastRootEcho, p.lastReceive) >= kRootEchoMs) {
+        p.lastRootEcho = now;
+        echoOnPath(now, p, *best);
       }
       continue;
     }

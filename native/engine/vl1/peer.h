@@ -85,6 +85,7 @@ class Peer {
   int64_t lastFrameReceive = 0;
   int64_t quietProbeSent = 0;
   int64_t lastHelloSent = 0;
+  int64_t lastRootEcho = 0;  // roots only: the last liveness echo (node_timers.cpp)
   int64_t lastPathPush = 0;
   // Stock rate limits on what a peer can make us do (protocol.md §6.5, §9).
   int64_t lastWhoisServed = 0;

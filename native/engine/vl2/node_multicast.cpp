@@ -1,10 +1,10 @@
-// NodeCore's multicast: announcing our groups (LIKE), finding members (GATHER), and
+// NodeCore's multicast (VL2): announcing our groups (LIKE), finding members (GATHER), and
 // sending and receiving MULTICAST_FRAME (protocol.md §3.7, §3.10, §3.11, §7.2, §9).
 #include <algorithm>
 
 #include "../util/buffer.h"
 #include "../util/hex.h"
-#include "node_core.h"
+#include "../vl1/node_core.h"
 
 namespace zts::vl1 {
 namespace {

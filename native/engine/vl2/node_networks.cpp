@@ -1,11 +1,12 @@
-// NodeCore's network layer: joining, configs from the controller, credentials, and
-// unicast frames between our tap and peers (protocol.md §3.4-§3.9, §5).
+// NodeCore's network layer (VL2): joining, configs from the controller, credentials, and
+// unicast frames between our tap and peers (protocol.md §3.4-§3.9, §5). NodeCore is one
+// class with VL1 (node_core.h); its VL2 half lives here, with the rest of VL2.
 #include "../crypto/primitives.h"
 #include "../util/buffer.h"
 #include "../util/hex.h"
-#include "../vl2/credentials.h"
-#include "../vl2/dictionary.h"
-#include "node_core.h"
+#include "../vl1/node_core.h"
+#include "credentials.h"
+#include "dictionary.h"
 
 namespace zts::vl1 {
 
