@@ -122,7 +122,7 @@ void impair(Node& node, double loss, int delayMs, uint32_t seed) {
 
 // 16 MiB through 2% frame loss and 20 ms each way (a ZeroTier packet is two UDP
 // datagrams: this is about 1% datagram loss on a 40 ms path). Measured here: stock lwIP
-// 35.5 s (0.47 MB/s: Reno halves its window on every loss), patched about 3.3 s under
+// 35.5 s (0.47 MB/s: Reno halves its window on every loss), patched 2.1-3.3 s under
 // ASan. The bound leaves a loaded CI machine four times that and still fails stock lwIP.
 TEST(TcpLossRecovery, BulkTransferThroughRandomLossCompletesIntactInTime) {
   constexpr size_t kBytes = 16 * kMiB;
