@@ -5,7 +5,6 @@
 
 extern "C" {
 #include <lwip/ip.h>
-#include <lwip/netif.h>
 #include <lwip/priv/tcp_priv.h>
 }
 
