@@ -115,8 +115,9 @@ try {
     if (line.event === 'fatal') fatal = line.message;
   });
   const exited = new Promise((r) => child.once('exit', () => r((finished = true))));
-  // The sender has been seen to stop (idle, alive) in a phase under load; a stuck sender
-  // would leave the round-trip loop waiting for ever: end it, and say where it stopped.
+  // A stuck sender would leave the round-trip loop waiting for ever (one was: Node 20
+  // deadlocked in exporting its made-up keys, see hostile-sender.mjs): end it, and say where
+  // it stopped.
   let lastPhase = 'start';
   const watchdog = setTimeout(
     () => {

@@ -26,9 +26,15 @@ const randomId = () => randomBytes(8).readBigUInt64BE(0);
 
 /** An identity with a real X25519 key pair but any address: it fails the address proof. */
 function madeUp(address) {
-  const { publicKey, privateKey } = generateKeyPairSync('x25519');
-  const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url');
-  const priv = Buffer.from(privateKey.export({ format: 'jwk' }).d, 'base64url');
+  // DER straight from the key generation, the raw key its last 32 bytes. Not KeyObject
+  // export: Node 20 deadlocked in it (a GC inside ExportJWK ran ~KeyGenJob, which waited
+  // for a mutex the export held; gdb on the stalled sender), which stalled this sender.
+  const { publicKey, privateKey } = generateKeyPairSync('x25519', {
+    publicKeyEncoding: { type: 'spki', format: 'der' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+  });
+  const pub = publicKey.subarray(publicKey.length - 32);
+  const priv = privateKey.subarray(privateKey.length - 32);
   const hex = (b) => b.toString('hex');
   return Identity.parse(
     `${address}:0:${hex(pub)}${hex(randomBytes(32))}:${hex(priv)}${hex(randomBytes(32))}`,

@@ -6,9 +6,7 @@
 // Each kind is dropped and counted by its reason, nothing reaches the node's sockets, its
 // tables stay within their caps, and a TCP round trip to it still works during the flood
 // (the 3x figure is measured by `npm run bench:hostile`; here the bound is generous).
-// In the slow suite: on a loaded machine its sender has been seen to stall mid-phase (a
-// harness problem not yet found; the bench's watchdog now names the phase). The same
-// inputs through the in-memory wire (native Hostile.*) run in every CI.
+// The same inputs also go through the in-memory wire (native Hostile.*).
 import { describe, expect, it } from 'vitest';
 
 import { runBenchScript } from './helpers/bench-run.js';
