@@ -103,6 +103,12 @@ class Node {
         me.mac, mtu, [this](uint64_t d, uint64_t s, uint16_t t, const uint8_t* p, size_t n) {
           if (dropOutgoing || (dropFrame && dropFrame(t, p, n))) return;
           ++framesOut;
+          if (mangleFrame) {
+            std::vector<uint8_t> copy(p, p + n);
+            mangleFrame(t, copy.data(), copy.size());
+            queueFrame(d, s, t, copy.data(), n, delayMs);
+            return;
+          }
           queueFrame(d, s, t, p, n, delayMs);
         });
     tap_->setIpv4(me.ip4, 24);
@@ -128,6 +134,8 @@ class Node {
   std::function<bool(uint16_t, const uint8_t*, size_t)> dropFrame;
   int delayMs = 0;
   std::function<void(uint16_t, const uint8_t*, size_t)> seenIncoming;
+  // Rewrites a frame lwIP sends (type, payload) before it leaves: a peer that lies.
+  std::function<void(uint16_t, uint8_t*, size_t)> mangleFrame;
   size_t framesOut = 0;  // frames lwIP sent (not dropped)
   // The child's result (0 or a failed line) in the parent; in the child, the last
   // signal() from the parent.
