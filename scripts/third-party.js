@@ -15,7 +15,8 @@
 // The folder is $ZTS_DEPS_DIR or build-deps/ beside package.json. Needs, on the build
 // machine only: apt-get with Debian's bookworm sources reachable, dpkg-dev (dpkg-source),
 // patch, autoconf, automake, libtool, make and a C compiler. Our lwIP patches
-// (native/engine/tap/lwip-port/patches/) are applied to a copy of Debian's lwIP. Messages go to stderr: binding.gyp expands stdout.
+// (native/engine/tap/lwip-port/patches/) are applied to a copy of Debian's lwIP. Messages
+// go to stderr: binding.gyp expands stdout.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -79,6 +80,15 @@ function aptOptions(work) {
   ];
 }
 
+// Throws unless `tool` is on the PATH, saying what it is needed for.
+function requireTool(tool, purpose) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+  } catch {
+    throw new Error(`${tool} is needed ${purpose}`);
+  }
+}
+
 // Unpacks the three source packages (with Debian's patches applied) into src/.
 function fetchSources() {
   const missing = Object.values(packages).filter(
@@ -86,14 +96,11 @@ function fetchSources() {
   );
   if (missing.length === 0) return;
   for (const tool of ['apt-get', 'dpkg-source', 'autoreconf', 'libtoolize']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      throw new Error(
-        `${tool} is needed to fetch Debian's sources of lwIP, libsodium and liblz4 ` +
-          '(Debian: apt-get install -y dpkg-dev patch autoconf automake libtool)',
-      );
-    }
+    requireTool(
+      tool,
+      "to fetch Debian's sources of lwIP, libsodium and liblz4 " +
+        '(Debian: apt-get install -y dpkg-dev patch autoconf automake libtool)',
+    );
   }
   say(`fetching Debian source packages: ${missing.map((p) => p.source).join(' ')}`);
   fs.mkdirSync(dir, { recursive: true });
@@ -124,11 +131,7 @@ function fetchSources() {
 // Debian's lwIP with our patches, in a folder of its own (older patch sets' folders go).
 function patchLwip() {
   if (lwipPatches.length === 0 || fs.existsSync(path.join(lwipPatched, '.zts-complete'))) return;
-  try {
-    execFileSync('sh', ['-c', 'command -v patch'], { stdio: 'ignore' });
-  } catch {
-    throw new Error('patch is needed to apply our lwIP patches (Debian: apt-get install -y patch)');
-  }
+  requireTool('patch', 'to apply our lwIP patches (Debian: apt-get install -y patch)');
   say(`applying ${lwipPatches.length} lwIP patch(es)`);
   const prefix = `${packages.lwip.folder}-zts-`;
   for (const f of fs.readdirSync(src)) {
