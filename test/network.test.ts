@@ -34,6 +34,13 @@ class Peer {
   waitFor(match: (l: Line) => boolean, timeoutMs = 20_000): Promise<Line> {
     return eventually(() => this.lines.find(match), timeoutMs);
   }
+  /** Its addresses on the network, once it is ready. */
+  async addresses(): Promise<string[]> {
+    return (await this.waitFor((l) => l.event === 'ready'))['addresses'] as string[];
+  }
+  async ipv4(): Promise<string> {
+    return ip((await this.addresses()).find((a) => a.includes('.')));
+  }
   send(cmd: unknown): void {
     this.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
   }
@@ -89,9 +96,8 @@ describe('a private network from the lab', () => {
     expect(info.name).toBe('testnet');
     expect(info.addresses).toContainEqual(expect.stringMatching(/^10\.147\.17\.\d+\/24$/));
     expect(info.addresses).toContainEqual(expect.stringMatching(/^fd[0-9a-f:]+\/88$/));
-    const peerAddresses = (await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[];
-    const peerIp = ip(peerAddresses.find((a) => a.includes('.')));
-    const peerIp6 = ip(peerAddresses.find((a) => a.startsWith('fd')));
+    const peerIp = await peer.ipv4();
+    const peerIp6 = ip((await peer.addresses()).find((a) => a.startsWith('fd')));
 
     // TCP from us to the peer.
     const sock = await connect({ host: peerIp, port: 7000, timeoutMs: 10_000 });
@@ -151,7 +157,7 @@ describe('a private network from the lab', () => {
     await lab.authorize(nwid, ref.node.address);
     await using lease = await ref.node.join(nwid);
     await lease.ready({ timeoutMs: 20_000, waitForAuthorization: true });
-    const peerIp = ip((await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[]);
+    const peerIp = await peer.ipv4();
     const before = await connect({ host: peerIp, port: 7000, timeoutMs: 10_000 });
     before.destroy();
 
@@ -169,8 +175,7 @@ describe('a private network from the lab', () => {
   // still holds a path to the old process (another UDP port) that counts as alive for 19 s;
   // what we send now comes from the new one, and the answers must come back there.
   it('a restarted node reaches a peer it talked to before at once', async () => {
-    const peerAddresses = (await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[];
-    const peerIp = ip(peerAddresses.find((a) => a.includes('.')));
+    const peerIp = await peer.ipv4();
     const started = performance.now();
     await using ref = await NodeService.acquire({
       storagePath: path.join(dir, 'a'),
@@ -226,8 +231,7 @@ describe('a private network from the lab', () => {
   it('a new node reaches an existing one within seconds of a quick root restart', async () => {
     // A root restarted at once knows no one, and its path still looks alive to the peer for
     // 19 s: the peer's unanswered echo (every 2 s) makes it greet the root again.
-    const peerAddresses = (await peer.waitFor((l) => l.event === 'ready'))['addresses'] as string[];
-    const peerIp = ip(peerAddresses.find((a) => a.includes('.')));
+    const peerIp = await peer.ipv4();
     const { dir: labDir, port } = lab.info;
     await lab.close();
     lab = await startLab({ dir: labDir, port });
