@@ -103,11 +103,11 @@ class Node {
         me.mac, mtu, [this](uint64_t d, uint64_t s, uint16_t t, const uint8_t* p, size_t n) {
           if (dropOutgoing || (dropFrame && dropFrame(t, p, n))) return;
           ++framesOut;
+          std::vector<uint8_t> mangled;
           if (mangleFrame) {
-            std::vector<uint8_t> copy(p, p + n);
-            mangleFrame(t, copy.data(), copy.size());
-            queueFrame(d, s, t, copy.data(), n, delayMs);
-            return;
+            mangled.assign(p, p + n);
+            mangleFrame(t, mangled.data(), n);
+            p = mangled.data();
           }
           queueFrame(d, s, t, p, n, delayMs);
         });
