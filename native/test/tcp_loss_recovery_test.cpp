@@ -53,6 +53,20 @@ bool seqBefore(uint32_t a, uint32_t b) {
   return static_cast<int32_t>(a - b) < 0;
 }
 
+// Watches the data segments a side sends: a segment that starts below the highest end sent
+// so far is a retransmission.
+struct SentData {
+  uint32_t highest = 0;
+  bool any = false;
+  bool isRetransmission(const TcpView& v) {
+    const uint32_t end = v.seq + static_cast<uint32_t>(v.payload);
+    const bool again = any && seqBefore(v.seq, highest);
+    if (!any || seqBefore(highest, end)) highest = end;
+    any = true;
+    return again;
+  }
+};
+
 // The child: accepts one connection, checks every byte against the pattern, and reports
 // 0 once `bytes` arrived intact and the sender's FIN followed.
 int receiveAll(Node& node, size_t bytes, int timeoutMs) {
@@ -132,16 +146,12 @@ TEST(TcpLossRecovery, BulkTransferThroughRandomLossCompletesIntactInTime) {
   const int childResult = runPair(
       [&](Node& node) {
         impair(node, 0.02, 20, 1);
-        uint32_t highest = 0;
-        bool any = false;
+        SentData sent;
         auto drop = node.dropFrame;
         node.dropFrame = [&, drop](uint16_t type, const uint8_t* p, size_t n) {
           if (auto v = tcpView(type, p, n); v && v->payload > 0) {
             ++dataFrames;
-            const uint32_t end = v->seq + static_cast<uint32_t>(v->payload);
-            if (any && seqBefore(v->seq, highest)) ++retransmitted;
-            if (!any || seqBefore(highest, end)) highest = end;
-            any = true;
+            if (sent.isRetransmission(*v)) ++retransmitted;
           }
           return drop(type, p, n);
         };
@@ -176,8 +186,9 @@ TEST(TcpLossRecovery, SeveralHolesInOneWindowAreResentWithinOneRoundTrip) {
       [&](Node& node) {
         node.delayMs = 20;
         size_t newSegments = 0;
-        uint32_t highest = 0, highestAck = 0;
-        bool any = false, anyAck = false;
+        SentData sent;
+        uint32_t highestAck = 0;
+        bool anyAck = false;
         ackAtResend.assign(holeIndexes.size(), std::nullopt);
         node.seenIncoming = [&](uint16_t type, const uint8_t* p, size_t n) {
           if (auto v = tcpView(type, p, n); v && (!anyAck || seqBefore(highestAck, v->ack))) {
@@ -188,14 +199,11 @@ TEST(TcpLossRecovery, SeveralHolesInOneWindowAreResentWithinOneRoundTrip) {
         node.dropFrame = [&](uint16_t type, const uint8_t* p, size_t n) {
           const auto v = tcpView(type, p, n);
           if (!v || v->payload == 0) return false;
-          const uint32_t end = v->seq + static_cast<uint32_t>(v->payload);
-          if (any && seqBefore(v->seq, highest)) {  // a retransmission
+          if (sent.isRetransmission(*v)) {
             for (size_t i = 0; i < holes.size(); ++i)
               if (holes[i] == v->seq && !ackAtResend[i]) ackAtResend[i] = highestAck;
             return false;
           }
-          highest = end;
-          any = true;
           if (std::find(holeIndexes.begin(), holeIndexes.end(), newSegments++) == holeIndexes.end())
             return false;
           holes.push_back(v->seq);
