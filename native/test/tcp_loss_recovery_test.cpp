@@ -373,5 +373,49 @@ TEST(TcpLossRecovery, FirstDataLostIsResentAfterTheHandshakesRoundTrip) {
   EXPECT_LT(waited, 800u) << "the first data waited for the initial timeout";
 }
 
+// The tail of a transfer: of its last three data segments the first two are lost, the
+// third arrives and is SACKed (20 ms each way). Too few duplicate ACKs for fast
+// retransmit; lwIP waited for the timeout, which forgets the scoreboard and resends the
+// SACKed segment too (go-back-N, from one segment). The tail-loss probe (patch 11) resends
+// the two holes two round trips after the last send: the SACKed segment never goes again.
+TEST(TcpLossRecovery, TailLossProbeResendsTheHolesNotWhatWasSacked) {
+  constexpr size_t kSegments = 10;
+  constexpr size_t kBytes = kSegments * 2760;
+  std::vector<uint32_t> newSeqs;  // each data segment's sequence number, in sending order
+  std::vector<uint32_t> resent;   // sequence numbers sent again
+  std::optional<uint64_t> ms;
+  const int childResult = runPair(
+      [&](Node& node) {
+        node.delayMs = 20;
+        SentData sent;
+        node.dropFrame = [&](uint16_t type, const uint8_t* p, size_t n) {
+          const auto v = tcpView(type, p, n);
+          if (!v || v->payload == 0) return false;
+          if (sent.isRetransmission(*v)) {
+            resent.push_back(v->seq);
+            return false;
+          }
+          newSeqs.push_back(v->seq);
+          const size_t index = newSeqs.size() - 1;
+          return index == kSegments - 3 || index == kSegments - 2;
+        };
+        ms = sendAll(node, kBytes, 20000);
+      },
+      [&](Node& node) {
+        node.delayMs = 20;
+        return receiveAll(node, kBytes, 20000);
+      },
+      {}, 30000);
+  EXPECT_EQ(childResult, 0) << "child failed at line " << childResult;
+  ASSERT_TRUE(ms.has_value()) << "no verdict from the receiver";
+  ASSERT_EQ(newSeqs.size(), kSegments) << "segments were not full-sized";
+  const uint32_t sacked = newSeqs[kSegments - 1];
+  EXPECT_EQ(std::count(resent.begin(), resent.end(), sacked), 0)
+      << "the SACKed last segment was sent again (a timeout's go-back-N)";
+  EXPECT_GE(std::count(resent.begin(), resent.end(), newSeqs[kSegments - 3]), 1);
+  EXPECT_GE(std::count(resent.begin(), resent.end(), newSeqs[kSegments - 2]), 1);
+  std::printf("[ perf     ] two of the last three segments lost: %zu resent, %llu ms in all\n",
+              resent.size(), static_cast<unsigned long long>(*ms));
+}
 }  // namespace
 }  // namespace zts::test
