@@ -9,6 +9,7 @@ import type { NativeEndpoint } from '../native.js';
 import type { ZeroTierNode } from '../node.js';
 import { invalidArgType } from '../validate.js';
 import type { SocketChannel } from './channel.js';
+import { checkDeadPeerTimeout } from './liveness.js';
 import {
   badPort,
   invalidAddressFamily,
@@ -81,6 +82,31 @@ export interface AcceptedConnection {
   pauseOnCreate: boolean;
   onDestroy: () => void;
 }
+/**
+ * A Socket's options checked as node:net checks them (before the stream is made), and the
+ * Duplex options they make.
+ */
+export function duplexOptions(options: SocketOptions): DuplexOptions {
+  if (options === null || typeof options !== 'object') {
+    throw invalidArgType('options', 'of type object', options);
+  }
+  const delay = options.keepAliveInitialDelay;
+  if (delay !== undefined && typeof delay !== 'number') {
+    throw invalidArgType('options.keepAliveInitialDelay', 'of type number', delay);
+  }
+  return {
+    ...(options.readable === false ? { readable: false } : {}),
+    ...(options.writable === false ? { writable: false } : {}),
+    signal: options.signal,
+    highWaterMark: options.highWaterMark,
+    allowHalfOpen: Boolean(options.allowHalfOpen),
+    // 'close' carries hadError and comes after the native side let go (Socket#_destroy).
+    emitClose: false,
+    autoDestroy: true,
+    decodeStrings: true,
+  };
+}
+
 export type ConnectArgs =
   | [options: SocketConnectOptions, connectListener?: () => void]
   | [port: number | string, host?: string, connectListener?: () => void]
@@ -157,6 +183,10 @@ export function checkConnectOptions(options: SocketConnectOptions): number {
   const { lookup } = options;
   if (lookup !== undefined && lookup !== null && typeof lookup !== 'function') {
     throw invalidArgType('options.lookup', 'of type function', lookup);
+  }
+  const { deadPeerTimeout } = options;
+  if (deadPeerTimeout !== undefined) {
+    checkDeadPeerTimeout(deadPeerTimeout, 'options.deadPeerTimeout');
   }
   return port;
 }

@@ -2,6 +2,7 @@
  * The errors node:net throws or emits, with Node's codes and messages, for the cases our
  * net shares with it, plus ERR_NOT_SUPPORTED for what a ZeroTier socket cannot do.
  */
+import { Duplex } from 'node:stream';
 import { inspect } from 'node:util';
 
 import type { ZeroTierSystemError } from '../errors.js';
@@ -67,6 +68,24 @@ export function endedByOtherParty(): Error & { code: string } {
   };
   e.code = 'EPIPE';
   return e;
+}
+
+/**
+ * node:net's write after the peer's FIN, for a socket that is not half-open: a write
+ * before the socket's own end() still goes; one after it fails with EPIPE (to its
+ * callback, then as the socket's error, which destroys it).
+ */
+export function writeAfterFin(socket: Duplex): Duplex['write'] {
+  return ((chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+    if (!socket.writableEnded) {
+      return Duplex.prototype.write.call(socket, chunk, encoding as BufferEncoding, cb as never);
+    }
+    const callback = typeof encoding === 'function' ? encoding : cb;
+    const e = endedByOtherParty();
+    if (typeof callback === 'function') process.nextTick(callback as (e: Error) => void, e);
+    socket.destroy(e);
+    return false;
+  }) as Duplex['write'];
 }
 
 /** What a ZeroTier socket cannot do, named, rather than a vague failure later. */

@@ -8,26 +8,27 @@
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 
-import { fromLwip, LwipErr, systemError } from '../errors.js';
+import { fromLwip, LwipErr } from '../errors.js';
 import type { NativeEndpoint, NativeSocketEvent } from '../native.js';
 import type { ZeroTierNode } from '../node.js';
 import { invalidArgType, outOfRange } from '../validate.js';
-import type { ResolveHost, SocketChannel, SocketOwner } from './channel.js';
+import type { SocketOwner } from './channel.js';
 import {
   checkConnectOptions,
+  duplexOptions,
   normalizeArgs,
-  resolveTarget,
   type AcceptedConnection,
   type SocketOptions,
   type ConnectArgs,
   type SocketConnectOptions,
-  type LookupFunction,
 } from './net-args.js';
-import { endedByOtherParty, socketClosed, socketClosedBeforeConnection } from './net-errors.js';
+import { socketClosed, socketClosedBeforeConnection, writeAfterFin } from './net-errors.js';
 import { channelOf } from './running.js';
 import { IdleTimer } from './idle-timer.js';
-import { checkDeadPeerTimeout, keepAliveTimes } from './liveness.js';
+import { ConnectAttempts, lookUpAttempts } from './tcp-connect.js';
+import { ReceiveWindow, SendWindow } from './tcp-flow.js';
 import { TcpHandle } from './tcp-handle.js';
+import { TcpOptions } from './tcp-options.js';
 import type { RateLimits, SocketTraffic, TrafficMetrics } from './traffic.js';
 
 export type { SocketConnectOptions, SocketOptions, LookupFunction } from './net-args.js';
@@ -35,27 +36,6 @@ export type { SocketConnectOptions, SocketOptions, LookupFunction } from './net-
 export type TcpConnectOptions = SocketConnectOptions;
 
 const kAccepted = Symbol('zerotier-sockets.accepted');
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
-
-/**
- * Unconfirmed bytes a socket may have with the engine before write callbacks wait. The
- * engine reports taken bytes in steps of at most its own report size (socket-bridge.cpp,
- * 256 KiB), which must stay below this.
- */
-const MAX_IN_FLIGHT = 4 * 1024 * 1024;
-/** Received bytes the app took before the engine is told (below: they add up first). */
-const CONSUME_BATCH = 64 * 1024;
-
-/** Where a connect is going: addresses still to try and the errors of those tried. */
-interface ConnectTarget {
-  channel: SocketChannel;
-  addresses: string[];
-  port: number;
-  timeoutMs: number;
-  localPort: number;
-  errors: Error[];
-}
 
 export class Socket extends Duplex implements SocketOwner {
   readonly #node: ZeroTierNode | undefined;
@@ -65,25 +45,16 @@ export class Socket extends Duplex implements SocketOwner {
   #refed = true;
   #local: NativeEndpoint | undefined;
   #remote: NativeEndpoint | undefined;
-  #unconsumed = 0;
-  /** A write's callback held until the engine has taken enough (see MAX_IN_FLIGHT). */
-  #pendingWrite: { cb: (err?: Error | null) => void } | undefined;
-  /** Bytes handed to the engine that it has not yet reported taken ('wrote'). */
-  #inFlight = 0;
-  /** push() said stop: the next _read reopens the window for everything held. */
-  #backpressured = false;
+  /** The addresses of the connect under way (tcp-connect.ts). */
+  #attempts: ConnectAttempts | undefined;
+  /** Flow control with the engine, both ways (tcp-flow.ts). */
+  readonly #sending = new SendWindow(() => this.#handle);
+  readonly #receiving = new ReceiveWindow(() => this.#handle);
   /** Rate limits and metrics (traffic.ts), from the node's channel once there is one. */
   #traffic: SocketTraffic | undefined;
-  /** Written bytes a send limit still holds back from the engine. */
-  #heldByLimit = 0;
-  #bytesRead = 0;
-  #bytesWritten = 0;
   readonly #idle = new IdleTimer(() => this.emit('timeout'));
-  #noDelay: boolean;
-  #keepAlive: boolean;
-  #keepAliveDelayMs: number;
-  /** undefined: the node's default. */
-  #deadPeerTimeoutMs: number | undefined;
+  /** noDelay, keep-alive, dead-peer timeout (tcp-options.ts). */
+  readonly #options: TcpOptions;
   #resetOnDestroy = false;
   /** connect() was called or the socket was accepted: Node has a handle then. */
   #hadHandle = false;
@@ -92,37 +63,12 @@ export class Socket extends Duplex implements SocketOwner {
   server: unknown = null;
 
   constructor(options: SocketOptions & { [kAccepted]?: AcceptedConnection } = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw invalidArgType('options', 'of type object', options);
-    }
-    const delay = options.keepAliveInitialDelay;
-    if (delay !== undefined && typeof delay !== 'number') {
-      throw invalidArgType('options.keepAliveInitialDelay', 'of type number', delay);
-    }
-    super({
-      ...(options.readable === false ? { readable: false } : {}),
-      ...(options.writable === false ? { writable: false } : {}),
-      signal: options.signal,
-      highWaterMark: options.highWaterMark,
-      allowHalfOpen: Boolean(options.allowHalfOpen),
-      // 'close' carries hadError and comes after the native side let go (see _destroy).
-      emitClose: false,
-      autoDestroy: true,
-      decodeStrings: true,
-    });
+    super(duplexOptions(options));
     this.#node = options.node;
-    this.#noDelay = Boolean(options.noDelay);
-    this.#keepAlive = Boolean(options.keepAlive);
-    this.#keepAliveDelayMs = Math.max(0, delay ?? 0);
-    if (options.deadPeerTimeout !== undefined) {
-      this.#deadPeerTimeoutMs = checkDeadPeerTimeout(
-        options.deadPeerTimeout,
-        'options.deadPeerTimeout',
-      );
-    }
+    this.#options = new TcpOptions(options);
     this.on('end', () => {
       // Node: once the peer ended, a socket that is not half-open refuses more writes.
-      if (!this.allowHalfOpen) this.write = this.#writeAfterFin as Duplex['write'];
+      if (!this.allowHalfOpen) this.write = writeAfterFin(this);
     });
     const accepted = options[kAccepted];
     if (accepted !== undefined) {
@@ -132,7 +78,7 @@ export class Socket extends Duplex implements SocketOwner {
       this.#hadHandle = true;
       this.#onDestroy = accepted.onDestroy;
       accepted.channel.adopt(accepted.id, this);
-      this.#applySocketOptions();
+      this.#options.applyTo(this.#connectedHandle());
       if (accepted.pauseOnCreate) this.pause();
       else this.read(0);
     }
@@ -158,79 +104,32 @@ export class Socket extends Duplex implements SocketOwner {
   #connect(options: SocketConnectOptions, cb: ((...a: unknown[]) => void) | null): this {
     if (cb !== null) this.once('connect', cb);
     const port = checkConnectOptions(options);
-    const deadPeer = options.deadPeerTimeout;
-    if (deadPeer !== undefined) checkDeadPeerTimeout(deadPeer, 'options.deadPeerTimeout');
     if (this.#connecting || this.#handle) return this; // Node ignores a second connect
-    if (deadPeer !== undefined) this.#deadPeerTimeoutMs = deadPeer;
+    this.#options.update(options);
     if (this.write !== Socket.prototype.write) this.write = Socket.prototype.write;
-    if (options.noDelay !== undefined) this.#noDelay = Boolean(options.noDelay);
-    if (options.keepAlive !== undefined) this.#keepAlive = Boolean(options.keepAlive);
-    if (options.keepAliveInitialDelay !== undefined) {
-      this.#keepAliveDelayMs = Math.max(0, options.keepAliveInitialDelay);
-    }
     const channel = channelOf(options.node ?? this.#node);
-    const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.#connecting = true;
     this.#hadHandle = true;
     this.#idle.touch();
-    const host = options.host || 'localhost';
-    // No lookup of the caller's: names on the node's networks go to their DNS servers.
-    const lookup =
-      options.lookup ?? (channel.resolveHost ? networkLookup(channel.resolveHost) : undefined);
-    resolveTarget(
-      host,
-      port,
-      { ...options, lookup },
-      {
-        emitLookup: (err, address, family) => this.emit('lookup', err, address, family, host),
-        stillConnecting: () => this.#connecting,
-      },
-      (err, addresses) => {
-        if (err) this.destroy(err);
-        else {
-          const localPort = options.localPort ?? 0;
-          this.#attempt({ channel, addresses, port, timeoutMs, localPort, errors: [] });
-        }
-      },
-    );
+    lookUpAttempts(this, channel, port, options, (err, attempts) => {
+      if (err) this.destroy(err);
+      else if (attempts) {
+        this.#attempts = attempts;
+        this.#attempt(attempts);
+      }
+    });
     return this;
   }
 
   /** Connects to the first address that answers, in order (Node's autoSelectFamily). */
-  #attempt(target: ConnectTarget): void {
-    const [address, ...rest] = target.addresses;
+  #attempt(attempts: ConnectAttempts): void {
+    const address = attempts.next();
     if (address === undefined) {
-      const [first] = target.errors;
-      const e =
-        target.errors.length === 1 && first !== undefined
-          ? first
-          : Object.assign(new AggregateError(target.errors), {
-              code: (first as NodeJS.ErrnoException | undefined)?.code,
-            });
-      this.destroy(e);
+      this.destroy(attempts.error());
       return;
     }
-    this.emit('connectionAttempt', address, target.port, isIP(address));
-    this.#target = { ...target, address, addresses: rest };
-    this.#setHandle(
-      TcpHandle.connect(
-        target.channel,
-        this,
-        address,
-        target.port,
-        target.timeoutMs,
-        target.localPort,
-      ),
-    );
-  }
-
-  #target: (ConnectTarget & { address: string }) | undefined;
-
-  #applySocketOptions(): void {
-    const handle = this.#connectedHandle();
-    if (this.#noDelay) handle?.noDelay(true);
-    if (this.#keepAlive) handle?.keepAlive(keepAliveTimes(this.#keepAliveDelayMs));
-    if (this.#deadPeerTimeoutMs !== undefined) handle?.deadPeerTimeout(this.#deadPeerTimeoutMs);
+    this.emit('connectionAttempt', address, attempts.port, isIP(address));
+    this.#setHandle(attempts.open(this));
   }
 
   #connectedHandle(): TcpHandle | undefined {
@@ -271,7 +170,7 @@ export class Socket extends Duplex implements SocketOwner {
     return this.#local?.family;
   }
   get bytesRead(): number {
-    return this.#bytesRead;
+    return this.#receiving.bytesRead;
   }
   /** Bytes handed to write(), including those still queued (as Node counts them). */
   get bytesWritten(): number {
@@ -279,7 +178,7 @@ export class Socket extends Duplex implements SocketOwner {
     const buffered = (this as unknown as { writableBuffer?: Array<{ chunk: Buffer }> })
       .writableBuffer;
     for (const entry of buffered ?? []) queued += entry.chunk.length;
-    return this.#bytesWritten + queued;
+    return this.#sending.bytesWritten + queued;
   }
   get bufferSize(): number | undefined {
     return this.#handle ? this.writableLength : undefined;
@@ -294,19 +193,12 @@ export class Socket extends Duplex implements SocketOwner {
 
   setNoDelay(noDelay?: boolean): this {
     const on = noDelay === undefined ? true : Boolean(noDelay);
-    if (on !== this.#noDelay) {
-      this.#noDelay = on;
-      this.#connectedHandle()?.noDelay(on);
-    }
+    this.#options.setNoDelay(on, this.#connectedHandle());
     return this;
   }
 
   setKeepAlive(enable?: boolean, initialDelay?: number): this {
-    this.#keepAlive = Boolean(enable);
-    this.#keepAliveDelayMs = Math.max(0, Math.trunc(initialDelay ?? 0));
-    this.#connectedHandle()?.keepAlive(
-      this.#keepAlive ? keepAliveTimes(this.#keepAliveDelayMs) : undefined,
-    );
+    this.#options.setKeepAlive(Boolean(enable), initialDelay ?? 0, this.#connectedHandle());
     return this;
   }
 
@@ -318,8 +210,7 @@ export class Socket extends Duplex implements SocketOwner {
    * connections are watched by setKeepAlive instead.
    */
   setDeadPeerTimeout(ms: number): this {
-    this.#deadPeerTimeoutMs = checkDeadPeerTimeout(ms, 'ms');
-    this.#connectedHandle()?.deadPeerTimeout(ms);
+    this.#options.setDeadPeerTimeout(ms, this.#connectedHandle());
     return this;
   }
 
@@ -385,17 +276,6 @@ export class Socket extends Duplex implements SocketOwner {
     });
   }
 
-  #writeAfterFin = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
-    if (!this.writableEnded) {
-      return Duplex.prototype.write.call(this, chunk, encoding as BufferEncoding, cb as never);
-    }
-    const callback = typeof encoding === 'function' ? encoding : cb;
-    const e = endedByOtherParty();
-    if (typeof callback === 'function') process.nextTick(callback as (e: Error) => void, e);
-    this.destroy(e);
-    return false;
-  };
-
   // --- the engine's news ---
 
   /** @internal */
@@ -409,12 +289,7 @@ export class Socket extends Duplex implements SocketOwner {
         if (data === undefined) return;
         this.#idle.touch();
         // A receive limit delays the push, and with it the window it reopens.
-        this.#inbound(data.length, () => {
-          this.#bytesRead += data.length;
-          this.#unconsumed += data.length;
-          if (this.push(data)) this.#consume(false);
-          else this.#backpressured = true;
-        });
+        this.#inbound(data.length, () => this.#receiving.received(data, (d) => this.push(d)));
         break;
       }
       case 'end':
@@ -426,7 +301,7 @@ export class Socket extends Duplex implements SocketOwner {
         });
         break;
       case 'wrote':
-        this.#onWrote(e.value);
+        this.#sending.taken(e.value);
         break;
       case 'close':
         this.#handle?.release();
@@ -447,32 +322,18 @@ export class Socket extends Duplex implements SocketOwner {
   }
 
   #onConnect(e: NativeSocketEvent): void {
-    const target = this.#target;
-    if (target === undefined) return;
+    const attempts = this.#attempts;
+    if (attempts === undefined) return;
     if (e.err !== undefined && e.err !== LwipErr.OK) {
       this.#handle?.release();
       this.#setHandle(undefined);
-      // A local port in use: Node binds (libuv sets SO_REUSEADDR), then connect fails
-      // with EADDRNOTAVAIL when that address and port pair is taken; lwIP refuses at bind.
-      const error =
-        e.err === LwipErr.USE
-          ? systemError('EADDRNOTAVAIL', {
-              syscall: 'connect',
-              address: target.address,
-              port: target.port,
-            })
-          : fromLwip(e.err, { syscall: 'connect', address: target.address, port: target.port });
-      if (target.addresses.length === 0) this.#traffic?.failed(error.code ?? 'UNKNOWN');
-      this.emit(
-        'connectionAttemptFailed',
-        target.address,
-        target.port,
-        isIP(target.address),
-        error,
-      );
+      const { address, port } = attempts;
+      const error = attempts.failed(e.err);
+      if (!attempts.more) this.#traffic?.failed(error.code ?? 'UNKNOWN');
+      this.emit('connectionAttemptFailed', address, port, isIP(address), error);
       if (this.destroyed) return;
-      if (target.addresses.length > 0 || target.errors.length > 0) {
-        this.#attempt({ ...target, errors: [...target.errors, error] });
+      if (attempts.several) {
+        this.#attempt(attempts);
       } else {
         this.#connecting = false;
         this.destroy(error);
@@ -484,23 +345,10 @@ export class Socket extends Duplex implements SocketOwner {
     this.#remote = e.remote;
     this.#traffic?.connected();
     this.#idle.touch();
-    this.#applySocketOptions();
+    this.#options.applyTo(this.#connectedHandle());
     this.emit('connect');
     this.emit('ready');
     if (!this.isPaused()) this.read(0);
-  }
-
-  #onWrote(n: number): void {
-    this.#inFlight = Math.max(0, this.#inFlight - n);
-    this.#releaseWrite();
-  }
-
-  /** The held write callback runs once no limit holds its bytes and the engine caught up. */
-  #releaseWrite(): void {
-    const head = this.#pendingWrite;
-    if (head === undefined || this.#heldByLimit > 0 || this.#inFlight > MAX_IN_FLIGHT) return;
-    this.#pendingWrite = undefined;
-    head.cb();
   }
 
   #inbound(n: number, go: () => void): void {
@@ -524,24 +372,10 @@ export class Socket extends Duplex implements SocketOwner {
     return this.#traffic;
   }
 
-  /**
-   * Gives the engine back receive window for what the app took. Small amounts wait until
-   * they add up (each report is a trip to the engine thread, and a few KiB of a 2 MiB
-   * window hold nobody up); after backpressure everything goes at once.
-   */
-  #consume(force: boolean): void {
-    if (this.#unconsumed === 0 || !this.#handle) return;
-    if (!force && this.#unconsumed < CONSUME_BATCH) return;
-    this.#handle.consumed(this.#unconsumed);
-    this.#unconsumed = 0;
-  }
-
   // --- Duplex ---
 
   override _read(): void {
-    const force = this.#backpressured;
-    this.#backpressured = false;
-    this.#consume(force);
+    this.#receiving.read();
   }
 
   #send(chunks: Buffer[], cb: (err?: Error | null) => void): void {
@@ -559,32 +393,8 @@ export class Socket extends Duplex implements SocketOwner {
       cb(socketClosed());
       return;
     }
-    let total = 0;
-    for (const c of chunks) total += c.length;
     this.#idle.touch();
-    // A zero-length write has nothing for the engine to report: it is done at once.
-    if (total === 0) {
-      cb();
-      return;
-    }
-    this.#bytesWritten += total;
-    this.#inFlight += total;
-    this.#heldByLimit += total;
-    // One engine write for corked chunks, as writev is one system call in Node: the engine
-    // takes them together, before any answer to the first can arrive. A send limit passes
-    // it on in pieces, over time.
-    const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total);
-    const send = (piece: Buffer) => {
-      this.#heldByLimit -= piece.length;
-      this.#handle?.write(piece);
-      this.#releaseWrite();
-    };
-    if (this.#traffic) this.#traffic.write(data, send);
-    else send(data);
-    // Done, as far as the app is concerned, once the engine holds it, as Node's is once the
-    // kernel does; past MAX_IN_FLIGHT unconfirmed bytes the callback waits for the engine.
-    if (this.#heldByLimit === 0 && this.#inFlight <= MAX_IN_FLIGHT) process.nextTick(cb);
-    else this.#pendingWrite = { cb };
+    this.#sending.send(chunks, this.#traffic, cb);
   }
 
   override _write(
@@ -620,9 +430,7 @@ export class Socket extends Duplex implements SocketOwner {
     this.#connecting = false;
     this.#handle?.close(this.#resetOnDestroy);
     this.#setHandle(undefined);
-    const pending = this.#pendingWrite;
-    this.#pendingWrite = undefined;
-    pending?.cb(err ?? socketClosed());
+    this.#sending.abort(err);
     cb(err);
     this.#onDestroy?.();
     // Node emits 'close' once the handle has closed: after 'error', in a later turn.
@@ -633,14 +441,3 @@ export class Socket extends Duplex implements SocketOwner {
 
 // The Server lives beside the Socket; importers of this module find both here.
 export { Server, type ListenOptions, type ServerOptions } from './tcp-server.js';
-
-/** dns.lookup's shape over the node's network DNS (dns/network-lookup.ts via the channel). */
-function networkLookup(resolve: ResolveHost): LookupFunction {
-  return (hostname, options, callback) => {
-    const family = options.family === 4 || options.family === 6 ? options.family : 0;
-    resolve(hostname, family).then(
-      (r) => (options.all ? callback(null, [r]) : callback(null, r.address, r.family)),
-      (err: NodeJS.ErrnoException) => callback(err, options.all ? [] : ''),
-    );
-  };
-}
