@@ -8,6 +8,8 @@ import { inspect } from 'node:util';
 
 import { systemError, type ZeroTierSystemError } from '../errors.js';
 import { invalidArgType } from '../validate.js';
+import type { SocketChannel } from './channel.js';
+import type { BindOptions } from './udp-options.js';
 
 type Coded<E extends Error> = E & { code: string };
 
@@ -146,6 +148,44 @@ export const literalLookup: LookupFunction = (hostname, _family, callback) => {
   process.nextTick(callback, e, '', 0);
 };
 
+/**
+ * The lookup a socket uses when the caller gives none: IP literals, and names on the
+ * node's networks through their DNS (the node sets channel.resolveHost).
+ */
+export function networkLookup(channel: SocketChannel): LookupFunction {
+  return (hostname, family, callback) => {
+    const resolve = channel.resolveHost;
+    if (resolve === undefined || isIP(hostname) !== 0) {
+      literalLookup(hostname, family, callback);
+      return;
+    }
+    resolve(hostname, family === 6 ? 6 : 4).then(
+      (r) => callback(null, r.address, r.family),
+      (err: Error) => callback(err, '', 0),
+    );
+  };
+}
+
+/** How a socket turns a host into an IP: see hostResolver. */
+export type HostResolver = (
+  host: string | undefined,
+  done: (err: Error | null, ip: string) => void,
+) => void;
+
+/**
+ * No host ('' for any) and IP literals as they are, in a later tick; names through
+ * `lookup`, for the socket's family.
+ */
+export function hostResolver(lookup: LookupFunction, family: 4 | 6): HostResolver {
+  return (host, done) => {
+    if (host === undefined || isIP(host) !== 0) {
+      process.nextTick(done, null, host ?? '');
+      return;
+    }
+    lookup(host, family, (err, ip) => done(err, ip));
+  };
+}
+
 /** True for IPv4's limited broadcast or a subnet's directed broadcast. */
 export function isBroadcast(address: string, subnets: ReadonlyArray<string>): boolean {
   if (address === '255.255.255.255') return true;
@@ -175,6 +215,51 @@ export function isMulticast(address: string): boolean {
     return first >= 224 && first <= 239;
   }
   return family === 6 && /^ff/i.test(address);
+}
+
+/**
+ * Reads bind([port][, address][, callback]) and bind(options[, callback]) as node:dgram
+ * does. The address comes back undefined for "any".
+ */
+export function readBindArgs(
+  port: number | string | BindOptions | (() => void) | null | undefined,
+  address: string | (() => void) | undefined,
+  callback: (() => void) | undefined,
+): { port: number; address: string | undefined; callback: (() => void) | undefined } {
+  let cb = typeof address === 'function' ? address : callback;
+  let host: unknown = typeof address === 'function' ? undefined : address;
+  let p: unknown = port;
+  if (typeof port === 'function') {
+    cb = port;
+    p = 0;
+  } else if (port !== null && typeof port === 'object') {
+    if (port.fd !== undefined) throw notSupported('bind({ fd }) (an OS socket)');
+    p = port.port ?? 0;
+    host = port.address;
+  }
+  const bindPort = readPort(p ?? 0, true);
+  if (host !== undefined && host !== null && typeof host !== 'string') {
+    throw invalidArgType('hostname', 'of type string', host);
+  }
+  const name = typeof host === 'string' && host !== '' ? host : undefined;
+  return { port: bindPort, address: name, callback: cb };
+}
+
+/** Reads connect(port[, address][, callback]) as node:dgram does. */
+export function readConnectArgs(
+  port: number | string,
+  address: string | (() => void) | undefined,
+  callback: ((err?: Error) => void) | undefined,
+): { port: number; address: string | undefined; callback: ((err?: Error) => void) | undefined } {
+  if (typeof address === 'function') {
+    callback = address;
+    address = undefined;
+  }
+  const remotePort = readPort(port, false);
+  if (address !== undefined && typeof address !== 'string') {
+    throw invalidArgType('address', 'of type string', address);
+  }
+  return { port: remotePort, address, callback };
 }
 
 export type SendCallback = (error: Error | null, bytes?: number) => void;

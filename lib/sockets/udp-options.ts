@@ -5,7 +5,13 @@
  */
 import type { NativeEndpoint } from '../native.js';
 import { invalidArgType, validateString } from '../validate.js';
-import { bufferSizeError, notSupported, optionError, type LookupFunction } from './dgram-args.js';
+import {
+  badType,
+  bufferSizeError,
+  notSupported,
+  optionError,
+  type LookupFunction,
+} from './dgram-args.js';
 
 export interface RemoteInfo {
   address: string;
@@ -35,6 +41,17 @@ export interface BindOptions {
   address?: string;
   exclusive?: boolean;
   fd?: number;
+}
+
+/** createSocket's options as node:dgram checks them: a type, or options with one. */
+export function readSocketOptions(options: UdpSocketOptions | SocketType): UdpSocketOptions {
+  const opts = typeof options === 'string' ? { type: options } : options;
+  if (opts === null || typeof opts !== 'object') throw badType();
+  if (opts.type !== 'udp4' && opts.type !== 'udp6') throw badType();
+  if (opts.lookup !== undefined && typeof opts.lookup !== 'function') {
+    throw invalidArgType('options.lookup', 'of type function', opts.lookup);
+  }
+  return opts;
 }
 
 /** What a datagram may be made of. */
