@@ -133,6 +133,7 @@ const round = (x, places) => Math.round(x * 10 ** places) / 10 ** places;
 function outcome(sent, received) {
   return {
     seconds: round(sent.seconds, 1),
+    ...(sent.connectSeconds !== undefined && { connectSeconds: round(sent.connectSeconds, 2) }),
     MBs: round(sent.bytes / sent.seconds / 1e6, 3),
     intact: sent.sha256 === received.sha256 && sent.bytes === received.bytes,
   };
@@ -145,7 +146,9 @@ const statsSince = (before, now) =>
     ]),
   );
 const describe = (who, r) =>
-  `${who}: ${values.mib} MiB in ${r.seconds} s: ${r.MBs} MB/s, ` +
+  `${who}: ${values.mib} MiB in ${r.seconds} s` +
+  (r.connectSeconds !== undefined ? ` (connected after ${r.connectSeconds} s)` : '') +
+  `: ${r.MBs} MB/s, ` +
   `${r.intact ? 'every byte intact (SHA-256)' : 'DATA DIFFERS'}`;
 
 // Kernel TCP from the host (10.97.0.1) to B's namespace (10.97.0.2) over two TUN devices,

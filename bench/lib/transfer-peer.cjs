@@ -2,8 +2,9 @@
 //   receive <planet> <storage> <nwid> <port>: joins, accepts TCP on <port>, and for each
 //     connection prints {"event":"received", bytes, sha256, seconds} at its end;
 //   send <planet> <storage> <nwid> <host> <port> <MiB> [connect-seconds]: joins, sends <MiB>
-//     MiB of random bytes, prints {"event":"sent", bytes, sha256, seconds} once the peer has
-//     closed (the connect may take up to connect-seconds, default 30).
+//     MiB of random bytes, prints {"event":"sent", bytes, sha256, seconds, connectSeconds}
+//     once the peer has closed (the connect may take up to connect-seconds, default 30;
+//     connectSeconds is when it was made, within seconds).
 // Prints {"event":"started", address} first and {"event":"ready", addresses} once joined.
 'use strict';
 const crypto = require('node:crypto');
@@ -42,11 +43,15 @@ const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
     say({ event: 'error', code: e.code, message: e.message });
     process.exit(1);
   });
-  s.on('connect', () => s.end(data));
+  let connectedAfter;
+  s.on('connect', () => {
+    connectedAfter = Number(process.hrtime.bigint() - t0) / 1e9;
+    s.end(data);
+  });
   s.resume();
   s.on('close', () => {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    say({ event: 'sent', bytes: data.length, sha256, seconds });
+    say({ event: 'sent', bytes: data.length, sha256, seconds, connectSeconds: connectedAfter });
     process.exit(0);
   });
 })().catch((e) => {
