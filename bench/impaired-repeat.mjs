@@ -37,7 +37,11 @@ for (let seed = 1; seed <= runs; seed++) {
   if (all.some((x) => !x.intact)) throw new Error(`run ${seed}: a transfer arrived damaged`);
   results.push(r);
   const kernel = Object.entries(r.kernel ?? {}).map(([cc, k]) => `${cc} ${k.MBs}`);
-  console.log(`run ${seed}: ours ${r.ours?.MBs ?? '-'} MB/s; kernel ${kernel.join(', ') || '-'}`);
+  const connected =
+    r.ours?.connectSeconds !== undefined ? ` (connected in ${r.ours.connectSeconds} s)` : '';
+  console.log(
+    `run ${seed}: ours ${r.ours?.MBs ?? '-'} MB/s${connected}; kernel ${kernel.join(', ') || '-'}`,
+  );
 }
 
 const summary = { runs, impairment: results[0].impairment, mib: results[0].mib, median: {} };
