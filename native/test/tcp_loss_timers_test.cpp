@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "tcp_transfer.h"
@@ -15,92 +16,10 @@ namespace {
 
 using namespace tcp_transfer;
 
-// The first data segment of a connection is lost (20 ms each way). lwIP measured no round
-// trip before the first data was acknowledged, so it waited out its initial timeout (3 s);
-// with the handshake's round trip (patch 10) the timeout is SRTT + 4 RTTVAR (at least 200
-// ms) and the probe (patch 11) comes as soon: the data goes again within about 300 ms.
-TEST(TcpLossRecovery, FirstDataLostIsResentAfterTheHandshakesRoundTrip) {
-  constexpr size_t kBytes = 1000;
-  std::optional<uint64_t> firstSentMs, resentMs;
-  std::optional<uint64_t> ms;
-  const int childResult = runPair(
-      [&](Node& node) {
-        node.delayMs = 20;
-        node.dropFrame = [&](uint16_t type, const uint8_t* p, size_t n) {
-          const auto v = tcpView(type, p, n);
-          if (!v || v->payload == 0) return false;
-          if (!firstSentMs) {
-            firstSentMs = monotonicMs();
-            return true;
-          }
-          if (!resentMs) resentMs = monotonicMs();
-          return false;
-        };
-        ms = sendAll(node, kBytes, 20000);
-      },
-      [&](Node& node) {
-        node.delayMs = 20;
-        return receiveAll(node, kBytes, 20000);
-      },
-      {}, 30000);
-  EXPECT_EQ(childResult, 0) << "child failed at line " << childResult;
-  ASSERT_TRUE(ms.has_value()) << "no verdict from the receiver";
-  ASSERT_TRUE(firstSentMs && resentMs);
-  const uint64_t waited = *resentMs - *firstSentMs;
-  std::printf("[ perf     ] first data segment lost: resent after %llu ms\n",
-              static_cast<unsigned long long>(waited));
-  EXPECT_LT(waited, 800u) << "the first data waited for the initial timeout";
-}
-
-// The tail of a transfer: of its last three data segments the first two are lost, the
-// third arrives and is SACKed (20 ms each way). Too few duplicate ACKs for fast
-// retransmit; lwIP waited for the timeout, which forgets the scoreboard and resends the
-// SACKed segment too (go-back-N, from one segment). The tail-loss probe (patch 11) resends
-// the two holes two round trips after the last send: the SACKed segment never goes again.
-TEST(TcpLossRecovery, TailLossProbeResendsTheHolesNotWhatWasSacked) {
-  constexpr size_t kSegments = 10;
-  constexpr size_t kBytes = kSegments * 2760;
-  std::vector<uint32_t> newSeqs;  // each data segment's sequence number, in sending order
-  std::vector<uint32_t> resent;   // sequence numbers sent again
-  std::optional<uint64_t> ms;
-  const int childResult = runPair(
-      [&](Node& node) {
-        node.delayMs = 20;
-        SentData sent;
-        node.dropFrame = [&](uint16_t type, const uint8_t* p, size_t n) {
-          const auto v = tcpView(type, p, n);
-          if (!v || v->payload == 0) return false;
-          if (sent.isRetransmission(*v)) {
-            resent.push_back(v->seq);
-            return false;
-          }
-          newSeqs.push_back(v->seq);
-          const size_t index = newSeqs.size() - 1;
-          return index == kSegments - 3 || index == kSegments - 2;
-        };
-        ms = sendAll(node, kBytes, 20000);
-      },
-      [&](Node& node) {
-        node.delayMs = 20;
-        return receiveAll(node, kBytes, 20000);
-      },
-      {}, 30000);
-  EXPECT_EQ(childResult, 0) << "child failed at line " << childResult;
-  ASSERT_TRUE(ms.has_value()) << "no verdict from the receiver";
-  ASSERT_EQ(newSeqs.size(), kSegments) << "segments were not full-sized";
-  const uint32_t sacked = newSeqs[kSegments - 1];
-  EXPECT_EQ(std::count(resent.begin(), resent.end(), sacked), 0)
-      << "the SACKed last segment was sent again (a timeout's go-back-N)";
-  EXPECT_GE(std::count(resent.begin(), resent.end(), newSeqs[kSegments - 3]), 1);
-  EXPECT_GE(std::count(resent.begin(), resent.end(), newSeqs[kSegments - 2]), 1);
-  std::printf("[ perf     ] two of the last three segments lost: %zu resent, %llu ms in all\n",
-              resent.size(), static_cast<unsigned long long>(*ms));
-}
-
-// The same after a lost SYN (the first SYN and the first data segment dropped). Karn's rule
-// took no round trip from a handshake whose SYN went twice: the data waited for the initial
-// one-second timeout. The round trip from the last SYN sent (patch 16) serves instead.
-TEST(TcpLossRecovery, FirstDataLostAfterALostSynIsResentAfterTheHandshakesRoundTrip) {
+// 1,000 bytes sent over a fresh connection whose first data segment is lost (and its first
+// SYN too, if dropSyn), 20 ms each way: the milliseconds from the data's first copy to its
+// second (nullopt: a copy never went, or the transfer failed, which the test reports).
+std::optional<uint64_t> firstDataResentAfterMs(bool dropSyn) {
   constexpr size_t kBytes = 1000;
   bool synDropped = false;
   std::optional<uint64_t> firstSentMs, resentMs;
@@ -111,7 +30,7 @@ TEST(TcpLossRecovery, FirstDataLostAfterALostSynIsResentAfterTheHandshakesRoundT
         node.dropFrame = [&](uint16_t type, const uint8_t* p, size_t n) {
           const auto v = tcpView(type, p, n);
           if (!v) return false;
-          if ((v->flags & 0x02) != 0 && !synDropped) {
+          if (dropSyn && (v->flags & 0x02) != 0 && !synDropped) {
             synDropped = true;
             return true;
           }
@@ -131,65 +50,118 @@ TEST(TcpLossRecovery, FirstDataLostAfterALostSynIsResentAfterTheHandshakesRoundT
       },
       {}, 30000);
   EXPECT_EQ(childResult, 0) << "child failed at line " << childResult;
-  ASSERT_TRUE(ms.has_value()) << "no verdict from the receiver";
-  ASSERT_TRUE(synDropped && firstSentMs && resentMs);
-  const uint64_t waited = *resentMs - *firstSentMs;
-  std::printf("[ perf     ] SYN and first data segment lost: data resent after %llu ms\n",
-              static_cast<unsigned long long>(waited));
-  EXPECT_LT(waited, 800u) << "the first data waited for the initial timeout";
+  EXPECT_TRUE(ms.has_value()) << "no verdict from the receiver";
+  EXPECT_EQ(synDropped, dropSyn);
+  if (!ms || !firstSentMs || !resentMs) return std::nullopt;
+  return *resentMs - *firstSentMs;
 }
 
-// A handshake held up: the SYN takes 700 ms to cross (as when it waits for an address to be
-// resolved; less than the SYN's 1 s timeout), the data then 20 ms. The handshake's round trip
-// (740 ms) is provisional (patch 16): the first round trip on data replaces it. Averaged in instead
-// (RFC 6298's eighth per sample), it kept SRTT near a second for many round trips, and the probe
-// and the timeout with it: the last two of ten segments lost (no SACK, no duplicate ACK: the
-// probe's case) were resent after 1,110 ms (163 ms with the patch).
-TEST(TcpLossRecovery, AHandshakeHeldUpDoesNotSlowTheRecoveryAfterIt) {
-  constexpr size_t kSegments = 10;
-  constexpr size_t kBytes = kSegments * 2760;
-  std::vector<uint32_t> newSeqs;
-  std::vector<uint64_t> newSentMs;
-  std::optional<uint64_t> resentMs;  // when the first lost segment went again
+// The first data segment of a connection is lost (20 ms each way). lwIP measured no round
+// trip before the first data was acknowledged, so it waited out its initial timeout (3 s);
+// with the handshake's round trip (patch 10) the timeout is SRTT + 4 RTTVAR (at least 200
+// ms) and the probe (patch 11) comes as soon: the data goes again within about 300 ms.
+TEST(TcpLossRecovery, FirstDataLostIsResentAfterTheHandshakesRoundTrip) {
+  const auto waited = firstDataResentAfterMs(false);
+  ASSERT_TRUE(waited.has_value());
+  std::printf("[ perf     ] first data segment lost: resent after %llu ms\n",
+              static_cast<unsigned long long>(*waited));
+  EXPECT_LT(*waited, 800u) << "the first data waited for the initial timeout";
+}
+
+// Ten full data segments over a fresh connection, 20 ms each way, the first copies of those
+// at `lost` (indexes in sending order) dropped; the SYN delayed synDelayMs more, and the
+// FIN's first copy dropped if dropFin (arriving after a lost tail, it would draw a duplicate
+// ACK and fast retransmit would resend the tail at once, before any timer).
+struct TenSegments {
+  static constexpr size_t kSegments = 10;
+  std::vector<uint32_t> newSeqs;    // each data segment's sequence number, in sending order
+  std::vector<uint64_t> newSentMs;  // and when it first went
+  std::vector<std::pair<uint32_t, uint64_t>> resent;  // sequence numbers sent again, and when
+  std::optional<uint64_t> ms;                         // connect to the receiver's verdict
+  size_t count(uint32_t seq) const {
+    return static_cast<size_t>(std::count_if(resent.begin(), resent.end(),
+                                             [seq](const auto& r) { return r.first == seq; }));
+  }
+};
+TenSegments sendTenSegments(const std::vector<size_t>& lost, int synDelayMs, bool dropFin) {
+  TenSegments t;
   bool finDropped = false;
-  std::optional<uint64_t> ms;
   const int childResult = runPair(
       [&](Node& node) {
         node.delayMs = 20;
         SentData sent;
         node.dropFrame = [&](uint16_t type, const uint8_t* p, size_t n) {
           const auto v = tcpView(type, p, n);
-          node.delayMs = v && (v->flags & 0x02) != 0 ? 700 : 20;
+          node.delayMs = v && (v->flags & 0x02) != 0 ? 20 + synDelayMs : 20;
           if (!v) return false;
           if (v->payload == 0) {
-            // the FIN's first copy too: arriving after the lost tail, it would draw a
-            // duplicate ACK and fast retransmit would resend the tail at once
-            const bool firstFin = (v->flags & 0x01) != 0 && !finDropped;
+            const bool firstFin = dropFin && (v->flags & 0x01) != 0 && !finDropped;
             finDropped = finDropped || firstFin;
             return firstFin;
           }
           if (sent.isRetransmission(*v)) {
-            if (newSeqs.size() > kSegments - 2 && v->seq == newSeqs[kSegments - 2] && !resentMs)
-              resentMs = monotonicMs();
+            t.resent.emplace_back(v->seq, monotonicMs());
             return false;
           }
-          newSeqs.push_back(v->seq);
-          newSentMs.push_back(monotonicMs());
-          const size_t index = newSeqs.size() - 1;
-          return index >= kSegments - 2;
+          t.newSeqs.push_back(v->seq);
+          t.newSentMs.push_back(monotonicMs());
+          return std::find(lost.begin(), lost.end(), t.newSeqs.size() - 1) != lost.end();
         };
-        ms = sendAll(node, kBytes, 20000);
+        t.ms = sendAll(node, TenSegments::kSegments * 2760, 20000);
       },
       [&](Node& node) {
         node.delayMs = 20;
-        return receiveAll(node, kBytes, 20000);
+        return receiveAll(node, TenSegments::kSegments * 2760, 20000);
       },
       {}, 30000);
   EXPECT_EQ(childResult, 0) << "child failed at line " << childResult;
-  ASSERT_TRUE(ms.has_value()) << "no verdict from the receiver";
-  ASSERT_EQ(newSeqs.size(), kSegments) << "segments were not full-sized";
-  ASSERT_TRUE(resentMs.has_value());
-  const uint64_t waited = *resentMs - newSentMs[kSegments - 2];
+  EXPECT_TRUE(t.ms.has_value()) << "no verdict from the receiver";
+  EXPECT_EQ(t.newSeqs.size(), TenSegments::kSegments) << "segments were not full-sized";
+  return t;
+}
+
+// The tail of a transfer: of its last three data segments the first two are lost, the
+// third arrives and is SACKed (20 ms each way). Too few duplicate ACKs for fast
+// retransmit; lwIP waited for the timeout, which forgets the scoreboard and resends the
+// SACKed segment too (go-back-N, from one segment). The tail-loss probe (patch 11) resends
+// the two holes two round trips after the last send: the SACKed segment never goes again.
+TEST(TcpLossRecovery, TailLossProbeResendsTheHolesNotWhatWasSacked) {
+  const TenSegments t = sendTenSegments({7, 8}, 0, false);
+  ASSERT_TRUE(t.ms.has_value());
+  ASSERT_EQ(t.newSeqs.size(), TenSegments::kSegments);
+  EXPECT_EQ(t.count(t.newSeqs[9]), 0u)
+      << "the SACKed last segment was sent again (a timeout's go-back-N)";
+  EXPECT_GE(t.count(t.newSeqs[7]), 1u);
+  EXPECT_GE(t.count(t.newSeqs[8]), 1u);
+  std::printf("[ perf     ] two of the last three segments lost: %zu resent, %llu ms in all\n",
+              t.resent.size(), static_cast<unsigned long long>(*t.ms));
+}
+
+// The same after a lost SYN (the first SYN and the first data segment dropped). Karn's rule
+// took no round trip from a handshake whose SYN went twice: the data waited for the initial
+// one-second timeout. The round trip from the last SYN sent (patch 16) serves instead.
+TEST(TcpLossRecovery, FirstDataLostAfterALostSynIsResentAfterTheHandshakesRoundTrip) {
+  const auto waited = firstDataResentAfterMs(true);
+  ASSERT_TRUE(waited.has_value());
+  std::printf("[ perf     ] SYN and first data segment lost: data resent after %llu ms\n",
+              static_cast<unsigned long long>(*waited));
+  EXPECT_LT(*waited, 800u) << "the first data waited for the initial timeout";
+}
+
+// A handshake held up: the SYN takes 700 ms more to cross (as when it waits for an address to
+// be resolved; less than the SYN's 1 s timeout), the data 20 ms. The handshake's round
+// trip (760 ms) is provisional (patch 16): the first round trip on data replaces it.
+// Averaged in instead (RFC 6298's eighth per sample), it kept SRTT near a second for many
+// round trips, and the probe and the timeout with it: the last two of ten segments lost (no
+// SACK, no duplicate ACK: the probe's case) were resent after 1,110-1,144 ms (141-163 ms with it).
+TEST(TcpLossRecovery, AHandshakeHeldUpDoesNotSlowTheRecoveryAfterIt) {
+  const TenSegments t = sendTenSegments({8, 9}, 700, true);
+  ASSERT_TRUE(t.ms.has_value());
+  ASSERT_EQ(t.newSeqs.size(), TenSegments::kSegments);
+  const auto again = std::find_if(t.resent.begin(), t.resent.end(),
+                                  [&](const auto& r) { return r.first == t.newSeqs[8]; });
+  ASSERT_NE(again, t.resent.end()) << "the lost segment never went again";
+  const uint64_t waited = again->second - t.newSentMs[8];
   std::printf("[ perf     ] handshake held up 700 ms, then a tail lost: resent after %llu ms\n",
               static_cast<unsigned long long>(waited));
   EXPECT_LT(waited, 600u) << "the handshake's slow round trip still set the timers";
