@@ -4,7 +4,8 @@
 //  - unacked and unsent are each in sequence order without overlap, and together cover
 //    exactly [first, snd_lbb) with the first at or below lastack; snd_queuelen counts
 //    their pbufs; snd_buf + their bytes is TCP_SND_BUF;
-//  - sacked_bytes is at most the bytes in the two queues;
+//  - sacked_bytes is the bytes of the unacked segments marked SACKed (no unsent one is
+//    marked), and so at most the bytes in the two queues;
 //  - lastack <= snd_nxt <= snd_lbb; lastack, snd_nxt and rcv_nxt never go backwards;
 //  - the stack's data is the bytes the application wrote, at their sequence numbers, and
 //    never more than the largest window the peer advertised (+ one MSS) beyond lastack;
@@ -83,9 +84,14 @@ void checkPcb() {
     bool fin;
   };
   std::vector<Span> spans;
-  uint64_t bytes = 0, pbufs = 0;
+  uint64_t bytes = 0, pbufs = 0, sacked = 0;
   for (tcp_seg* q : {p->unacked, p->unsent}) {
     for (tcp_seg* s = q; s != nullptr; s = s->next) {
+      // The scoreboard: SACKed segments of the unacked queue only, counted exactly.
+      if ((s->flags & TF_SEG_SACKED) != 0) {
+        ZTS_FUZZ_CHECK(q == p->unacked);
+        sacked += s->len;
+      }
       const uint32_t seq = lwip_ntohl(s->tcphdr->seqno);
       if (s->next != nullptr)
         ZTS_FUZZ_CHECK(TCP_SEQ_GEQ(lwip_ntohl(s->next->tcphdr->seqno), seq + TCP_TCPLEN(s)));
@@ -98,6 +104,7 @@ void checkPcb() {
   ZTS_FUZZ_CHECK(pbufs == p->snd_queuelen);
   ZTS_FUZZ_CHECK(bytes + p->snd_buf == TCP_SND_BUF);
   ZTS_FUZZ_CHECK(p->sacked_bytes <= bytes);
+  ZTS_FUZZ_CHECK(p->sacked_bytes == sacked);
   if (spans.empty()) return;
   const uint32_t base = spans.front().seq - 0x40000000u;  // below all of them
   std::sort(spans.begin(), spans.end(),
