@@ -6,7 +6,8 @@
 //    their pbufs; snd_buf + their bytes is TCP_SND_BUF;
 //  - sacked_bytes is the bytes of the unacked segments marked SACKed (no unsent one is
 //    marked), and so at most the bytes in the two queues;
-//  - lastack <= snd_nxt <= snd_lbb; lastack, snd_nxt and rcv_nxt never go backwards;
+//  - lastack <= snd_nxt <= snd_lbb (+1 once our FIN went); lastack, snd_nxt and rcv_nxt never go
+//  backwards;
 //  - the stack's data is the bytes the application wrote, at their sequence numbers, and
 //    never more than the largest window the peer advertised (+ one MSS) beyond lastack;
 //  - it never acknowledges a byte the peer did not send (but see checkSegment: lwIP may
@@ -74,7 +75,10 @@ void checkPcb() {
   ZTS_FUZZ_CHECK(TCP_SEQ_GEQ(p->snd_nxt, gConn->sndNxt));
   ZTS_FUZZ_CHECK(TCP_SEQ_GEQ(p->rcv_nxt, gConn->rcvNxt));
   ZTS_FUZZ_CHECK(TCP_SEQ_LEQ(p->lastack, p->snd_nxt));
-  ZTS_FUZZ_CHECK(TCP_SEQ_LEQ(p->snd_nxt, p->snd_lbb));
+  // Once our FIN has gone, snd_nxt counts it: one past snd_lbb (which counts data only).
+  const bool finSent = p->state == FIN_WAIT_1 || p->state == FIN_WAIT_2 || p->state == CLOSING ||
+                       p->state == LAST_ACK || p->state == TIME_WAIT;
+  ZTS_FUZZ_CHECK(TCP_SEQ_LEQ(p->snd_nxt, p->snd_lbb + (finSent ? 1u : 0u)));
   gConn->lastack = p->lastack;
   gConn->sndNxt = p->snd_nxt;
   gConn->rcvNxt = p->rcv_nxt;
