@@ -6,8 +6,8 @@
 //    their pbufs; snd_buf + their bytes is TCP_SND_BUF;
 //  - sacked_bytes is the bytes of the unacked segments marked SACKed (no unsent one is
 //    marked), and so at most the bytes in the two queues;
-//  - lastack <= snd_nxt <= snd_lbb (+1 once our FIN went); lastack, snd_nxt and rcv_nxt never go
-//  backwards;
+//  - lastack <= snd_nxt <= snd_lbb (+1 once our FIN went); lastack, snd_nxt, rcv_nxt
+//    never go backwards;
 //  - the stack's data is the bytes the application wrote, at their sequence numbers, and
 //    never more than the largest window the peer advertised (+ one MSS) beyond lastack;
 //  - it never acknowledges a byte the peer did not send (but see checkSegment: lwIP may
