@@ -60,6 +60,8 @@ export interface NodeCounters {
     pendingIdentities: number;
     rejectedIdentities: number;
     queuedReceives: number;
+    /** Frames from peers whose credentials have not arrived yet (held up to 5 s). */
+    heldFrames: number;
     queuedSends: number;
     whois: number;
     expectedReplies: number;

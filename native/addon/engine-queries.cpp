@@ -24,6 +24,7 @@ Value tablesCensus(const vl1::CoreTableSizes& t) {
           {"pendingIdentities", t.pendingIdentities},
           {"rejectedIdentities", t.rejectedIdentities},
           {"queuedReceives", t.queuedReceives},
+          {"heldFrames", t.heldFrames},
           {"queuedSends", t.queuedSends},
           {"whois", t.whois},
           {"expectedReplies", t.expectedReplies},

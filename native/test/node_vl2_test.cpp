@@ -219,9 +219,14 @@ TEST(NodeVl2, UnauthorizedMembersAreDeniedAndCarryNoFrames) {
   w.u16(0x0800);
   w.bytes(pkt.data(), pkt.size());
   lab.c->core().sendToPeer(lab.net.now, lab.bId.address(), vl1::proto::Verb::kFrame, payload);
+  // Held for the credentials C never sends (kHeldFrameMs), then dropped and counted.
   lab.net.runFor(2000);
   EXPECT_TRUE(lab.b->frames.empty());
-  EXPECT_GT(lab.b->core().counters().dropsOf(vl1::Drop::kNotAMember), 0u);
+  EXPECT_EQ(lab.b->core().tableSizes().heldFrames, 1u);
+  lab.net.runFor(4000);
+  EXPECT_TRUE(lab.b->frames.empty());
+  EXPECT_EQ(lab.b->core().tableSizes().heldFrames, 0u);
+  EXPECT_EQ(lab.b->core().counters().dropsOf(vl1::Drop::kNotAMember), 1u);
 }
 
 TEST(NodeVl2, RejoinsWithACachedConfigAtOnce) {

@@ -72,6 +72,7 @@ CoreTableSizes NodeCore::tableSizes() const {
   t.whois = whois_.size();
   t.expectedReplies = expectedReplies_.size();
   t.fragmentsInFlight = reassembler_.inFlight();
+  t.heldFrames = heldFrames_.size();
   return t;
 }
 

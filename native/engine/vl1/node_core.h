@@ -107,6 +107,7 @@ struct CoreTableSizes {
   size_t whois = 0;
   size_t expectedReplies = 0;
   size_t fragmentsInFlight = 0;  // reassembly slots in use
+  size_t heldFrames = 0;         // frames waiting for their sender's credentials
 };
 
 class NodeCore {
@@ -190,6 +191,15 @@ class NodeCore {
     int64_t lastSent = 0;
     int64_t firstAsked = 0;
   };
+  // A FRAME, EXT_FRAME or MULTICAST_FRAME from a peer whose credentials we lack (see
+  // handleFrameVerb).
+  struct HeldFrame {
+    uint64_t peer;
+    proto::Verb verb;
+    uint64_t packetId;
+    std::vector<uint8_t> payload;
+    int64_t heldAt;
+  };
 
   // receive
   void countReassemblyDrops();
@@ -233,6 +243,14 @@ class NodeCore {
   void deliverFrame(int64_t now, vl2::Network& net, Peer& peer, uint64_t dst, uint64_t src,
                     uint16_t etherType, const uint8_t* data, size_t len);
   bool admitFrom(int64_t now, vl2::Network& net, Peer& peer);
+  // Frame verbs (../vl2/node_held_frames.cpp): a frame refused only for want of the sender's
+  // credentials is held until they arrive (releaseHeldFrames) or kHeldFrameMs pass.
+  void handleFrameVerb(int64_t now, Peer& peer, proto::Verb verb, uint64_t packetId,
+                       util::Reader& r);
+  void dispatchFrameVerb(int64_t now, Peer& peer, proto::Verb verb, uint64_t packetId,
+                         util::Reader& r);
+  void releaseHeldFrames(int64_t now, Peer& peer, uint64_t nwid);
+  void expireHeldFrames(int64_t now);
   void requestConfig(int64_t now, vl2::Network& net);
   void pushCredentials(int64_t now, vl2::Network& net, Peer& peer, bool force = false);
   // The peer may have lost what we pushed (a restart): the next frame to it pushes again.
@@ -299,6 +317,9 @@ class NodeCore {
   std::unordered_map<uint64_t, int64_t> rejectedIdentities_;  // address -> when
   std::deque<QueuedSend> txQueue_;
   std::deque<QueuedReceive> rxQueue_;
+  std::deque<HeldFrame> heldFrames_;
+  // Set by admitFrom when it refuses a frame only for want of the sender's credentials.
+  bool refusedForCredentials_ = false;
   // A reply is expected this long after its request (then an OK for it is unexpected).
   static constexpr int64_t kExpectedReplyTtlMs = 60000;
   std::unordered_map<uint64_t, int64_t> expectedReplies_;  // packet id -> sent at

@@ -123,6 +123,7 @@ int64_t NodeCore::processTimers(int64_t now) {
     counters_.drop(Drop::kQueueTimeout);
     rxQueue_.pop_front();
   }
+  expireHeldFrames(now);
   for (auto it = expectedReplies_.begin(); it != expectedReplies_.end();)
     it = now - it->second > kExpectedReplyTtlMs ? expectedReplies_.erase(it) : std::next(it);
   for (auto it = rejectedIdentities_.begin(); it != rejectedIdentities_.end();)

@@ -38,6 +38,9 @@ constexpr int64_t kGatherIntervalMs = 5000;
 constexpr int64_t kGatherWhileWaitingMs = 1000;  // frames wait for members: ask sooner
 constexpr int64_t kCredentialPushMinMs = 1000;   // stock peers drop faster pushes
 constexpr int64_t kCredentialRefreshMs = 30000;
+// Frames from a peer whose credentials have not arrived wait this long for them (stock
+// 1.14.1 retries such a packet from its receive queue for 5 s too).
+constexpr int64_t kHeldFrameMs = 5000;
 constexpr int64_t kPendingMulticastMs = 2000;
 }  // namespace timing
 

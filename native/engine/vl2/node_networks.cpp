@@ -239,6 +239,7 @@ void NodeCore::handleCredentials(int64_t now, Peer& p, util::Reader& r) {
     }
     m.com = com;
     m.credentialsReceived = now;
+    releaseHeldFrames(now, p, net.id());
   }
 }
 
@@ -248,7 +249,7 @@ bool NodeCore::admitFrom(int64_t now, vl2::Network& net, Peer& p) {
     return false;
   }
   if (net.allows(p.address(), p.identity())) return true;
-  counters_.drop(Drop::kNotAMember);
+  refusedForCredentials_ = true;  // counted as kNotAMember once dropped (handleFrameVerb)
   auto& m = net.members[p.address()];
   if (now - m.needCertificateSent >= vl2::timing::kCredentialPushMinMs) {
     m.needCertificateSent = now;
@@ -359,10 +360,9 @@ bool NodeCore::handleVl2(int64_t now, Peer& p, proto::Verb verb, uint64_t packet
                          util::Reader& r) {
   switch (verb) {
     case proto::Verb::kFrame:
-      handleFrame(now, p, r);
-      return true;
     case proto::Verb::kExtFrame:
-      handleExtFrame(now, p, packetId, r);
+    case proto::Verb::kMulticastFrame:
+      handleFrameVerb(now, p, verb, packetId, r);
       return true;
     case proto::Verb::kNetworkCredentials:
       handleCredentials(now, p, r);
@@ -378,9 +378,6 @@ bool NodeCore::handleVl2(int64_t now, Peer& p, proto::Verb verb, uint64_t packet
       return true;
     case proto::Verb::kMulticastGather:
       handleMulticastGather(now, p, packetId, r);
-      return true;
-    case proto::Verb::kMulticastFrame:
-      handleMulticastFrame(now, p, r);
       return true;
     default:
       return false;
