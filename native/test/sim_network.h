@@ -106,6 +106,10 @@ class SimNetwork {
             size_t len) {
     ++sent;
     largest = std::max(largest, len);
+    if (dropIf && dropIf(from, to, data, len)) {
+      ++lost;
+      return;
+    }
     if (chance(wire.loss)) {
       ++lost;
       return;
@@ -134,6 +138,10 @@ class SimNetwork {
   uint64_t random() { return rng_(); }
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
 
+  // A test's own losses: datagrams for which it returns true are dropped.
+  std::function<bool(const vl1::InetAddress& from, const vl1::InetAddress& to, const uint8_t* data,
+                     size_t len)>
+      dropIf;
   uint64_t sent = 0;
   uint64_t lost = 0;
   size_t largest = 0;  // the largest datagram sent

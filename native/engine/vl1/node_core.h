@@ -252,7 +252,8 @@ class NodeCore {
   void releaseHeldFrames(int64_t now, Peer& peer, uint64_t nwid);
   void expireHeldFrames(int64_t now);
   void requestConfig(int64_t now, vl2::Network& net);
-  void pushCredentials(int64_t now, vl2::Network& net, Peer& peer, bool force = false);
+  // askedFor: in answer to the peer's NEED_CERTIFICATE error.
+  void pushCredentials(int64_t now, vl2::Network& net, Peer& peer, bool askedFor = false);
   // The peer may have lost what we pushed (a restart): the next frame to it pushes again.
   void forgetCredentialsPushed(uint64_t peerAddress);
   // Forgets the peer's direct paths last heard before `before` (each a kPathLost event).

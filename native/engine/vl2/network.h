@@ -48,6 +48,7 @@ struct Member {
   std::optional<CertificateOfMembership> com;
   int64_t credentialsReceived = 0;
   int64_t credentialsPushed = 0;
+  int64_t askedForPushAnswered = 0;  // our last push in answer to its NEED_CERTIFICATE
   uint64_t pushedRevision = 0;
   int64_t needCertificateSent = 0;
 };

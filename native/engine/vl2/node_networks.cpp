@@ -196,14 +196,18 @@ void NodeCore::handleNetworkError(int64_t now, Peer& p, uint8_t inReVerb, uint8_
   }
 }
 
-void NodeCore::pushCredentials(int64_t now, vl2::Network& net, Peer& p, bool force) {
+void NodeCore::pushCredentials(int64_t now, vl2::Network& net, Peer& p, bool askedFor) {
   if (!net.config || !net.config->com || p.isRoot) return;
   auto& m = net.members[p.address()];
   const bool fresh = m.pushedRevision == net.config->revision &&
                      now - m.credentialsPushed < vl2::timing::kCredentialRefreshMs;
-  if (!force && fresh) return;
-  if (m.credentialsPushed != 0 && now - m.credentialsPushed < vl2::timing::kCredentialPushMinMs)
-    return;
+  if (!askedFor && fresh) return;
+  // The peer's NEED_CERTIFICATE says a frame of ours arrived before our last push: that push
+  // was lost (or overtaken), so the answer goes at once, even right after it. Answers keep
+  // to one a second of their own, so errors cannot make us push faster than that.
+  int64_t& last = askedFor ? m.askedForPushAnswered : m.credentialsPushed;
+  if (last != 0 && now - last < vl2::timing::kCredentialPushMinMs) return;
+  last = now;
   vl2::NetworkCredentials creds;
   creds.coms.push_back(*net.config->com);
   creds.coos = net.config->coos;
