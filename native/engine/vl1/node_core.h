@@ -231,8 +231,9 @@ class NodeCore {
   bool handleVl2(int64_t now, Peer& peer, proto::Verb verb, uint64_t packetId, util::Reader& r);
   // The joined network `nwid`, or nullptr (counted as a drop).
   vl2::Network* joinedNetwork(uint64_t nwid);
-  // The joined network whose frames `peer` may send us, or nullptr (counted; on a private
-  // network the peer is asked for its certificate).
+  // The joined network whose frames `peer` may send us, or nullptr (counted; a peer whose
+  // credentials we lack is asked for its certificate and marked refusedForCredentials_,
+  // and handleFrameVerb holds the frame and counts it when it is dropped).
   vl2::Network* admittedNetwork(int64_t now, uint64_t nwid, Peer& peer);
   void handleConfigChunk(int64_t now, Peer& peer, util::Reader& r, bool pushed, uint64_t inRe);
   void handleConfigRequest(int64_t now, Peer& peer, uint64_t packetId, util::Reader& r);
