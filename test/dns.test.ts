@@ -23,7 +23,6 @@ import {
   lookup,
   net,
   runningLab,
-  startLab,
   type LabHandle,
   type LabInfo,
   type NetworkLease,
@@ -35,7 +34,7 @@ import { DnsResolver } from '../lib/dns/resolver.js';
 import { run, runNode } from './helpers/child.js';
 import { eventually, nextEvent } from './helpers/events.js';
 import { cliPath } from './helpers/paths.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { startTestLab } from './helpers/lab.js';
 import { suiteTempDir } from './helpers/tmp.js';
 
 interface Line {
@@ -71,7 +70,7 @@ describe('names on a lab network', () => {
 
   beforeAll(async () => {
     dir = suiteTempDir('zts-dns-');
-    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    lab = await startTestLab(path.join(dir, 'lab'));
     // Through the CLI, as a person would: --dns names it <name>.home.arpa.
     const created = await runNode(
       [

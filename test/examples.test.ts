@@ -5,10 +5,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
-import { NodeService, net, startLab, type LabHandle, type NodeRef } from '../lib/index.js';
+import { NodeService, net, type LabHandle, type NodeRef } from '../lib/index.js';
 import { eventually } from './helpers/events.js';
 import { repoRoot } from './helpers/paths.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { startTestLab } from './helpers/lab.js';
 import { suiteTempDir } from './helpers/tmp.js';
 
 interface Example {
@@ -53,7 +53,7 @@ describe('examples', () => {
 
   beforeAll(async () => {
     dir = suiteTempDir('zts-examples-');
-    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    lab = await startTestLab(path.join(dir, 'lab'));
     nwid = await lab.createNetwork({ name: 'examples', ipv4: ['10.95.0.0/24'] });
     common = ['--network', nwid, '--planet', lab.info.planetPath, '--lab'];
   }, 60_000);

@@ -6,11 +6,10 @@ import nodeNet from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { NodeService, net, startLab, type LabHandle, type NodeRef } from '../lib/index.js';
+import { NodeService, net, type LabHandle, type NodeRef } from '../lib/index.js';
 import { runNode } from './helpers/child.js';
-import { spawnNode, type NodeProcess } from './helpers/lab.js';
+import { type NodeProcess, spawnNode, startTestLab } from './helpers/lab.js';
 import { cliPath } from './helpers/paths.js';
-import { freeUdpPort } from './helpers/ports.js';
 import { suiteTempDir } from './helpers/tmp.js';
 
 async function freeTcpPort(): Promise<number> {
@@ -72,7 +71,7 @@ describe('zerotier-sockets forward', () => {
 
   beforeAll(async () => {
     dir = suiteTempDir('zts-fwdcmd-');
-    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    lab = await startTestLab(path.join(dir, 'lab'));
     nwid = await lab.createNetwork({ name: 'fwd', ipv4: ['10.98.0.0/24'] });
     ref = await NodeService.acquire({
       storagePath: path.join(dir, 'us'),

@@ -4,10 +4,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { startLab } from '../lib/index.js';
 import { run } from './helpers/child.js';
-import { spawnNode, type NodeProcess } from './helpers/lab.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { type NodeProcess, spawnNode, startTestLab } from './helpers/lab.js';
+import { freeLoopbackPort } from './helpers/ports.js';
 import { tempDir } from './helpers/tmp.js';
 
 async function joined(p: NodeProcess, nwid: string): Promise<string> {
@@ -25,7 +24,7 @@ async function joined(p: NodeProcess, nwid: string): Promise<string> {
 describe('zerotier-sockets node --forward', () => {
   it('carries a curl request through two nodes', { timeout: 90_000 }, async () => {
     const dir = tempDir('zts-fwd-');
-    const lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    const lab = await startTestLab(path.join(dir, 'lab'));
     const web = http.createServer((req, res) => res.end(`hello from ${req.url}`));
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', () => r()));
     const webPort = (web.address() as { port: number }).port;
@@ -42,7 +41,7 @@ describe('zerotier-sockets node --forward', () => {
       await lab.authorize(nwid, await x.address());
       const xIp = await joined(x, nwid);
 
-      const localPort = await freeUdpPort(); // free on TCP too, almost surely
+      const localPort = await freeLoopbackPort();
       const y = spawnNode([
         '--storage',
         path.join(dir, 'y'),

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startLab, type LabHandle } from '../lib/index.js';
-import { freeUdpPort } from './helpers/ports.js';
+import type { LabHandle } from '../lib/index.js';
+import { startTestLab } from './helpers/lab.js';
 import { suiteTempDir } from './helpers/tmp.js';
 
 describe('the controller API under abuse', () => {
@@ -32,7 +32,8 @@ describe('the controller API under abuse', () => {
 
   beforeAll(async () => {
     dir = path.join(suiteTempDir('zts-labapi-'), 'lab');
-    lab = await startLab({ dir, port: await freeUdpPort() });
+    lab = await startTestLab(dir);
+    dir = lab.info.dir;
     nwid = await lab.createNetwork({ name: 'abuse', ipv4: ['10.1.0.0/24'] });
     const created = await lab.request('POST', `/controller/network/${nwid}/member/${member}`, {
       name: 'm',

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { runningLab, startLab } from '../lib/index.js';
 import { eventually } from './helpers/events.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { freeLoopbackPort } from './helpers/ports.js';
 import { tempDir } from './helpers/tmp.js';
 
 function alive(pid: number): boolean {
@@ -47,7 +47,7 @@ async function expectFailsAtOnce(dir: string, port: number, message: string): Pr
 describe('a lab that cannot start', () => {
   it('fails at once when its UDP port is taken, naming it, and leaves no process', async () => {
     const dir = path.join(tempDir(), 'lab');
-    const port = await freeUdpPort();
+    const port = await freeLoopbackPort();
     const squatter = dgram.createSocket('udp4');
     await new Promise<void>((r) => squatter.bind(port, '127.0.0.1', r));
     try {
@@ -62,7 +62,7 @@ describe('a lab that cannot start', () => {
 
   it('fails at once when its API port is taken, naming it, and leaves no process', async () => {
     const dir = path.join(tempDir(), 'lab');
-    const port = await freeUdpPort();
+    const port = await freeLoopbackPort();
     const squatter = createServer();
     await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', r));
     try {
@@ -76,7 +76,7 @@ describe('a lab that cannot start', () => {
 
   it('refuses a damaged state file and leaves it byte for byte', async () => {
     const dir = path.join(tempDir(), 'lab');
-    const port = await freeUdpPort();
+    const port = await freeLoopbackPort();
     const lab = await startLab({ dir, port });
     await lab.createNetwork({ name: 'kept' });
     await lab.close();
@@ -99,7 +99,7 @@ describe('a lab that cannot start', () => {
 describe('a lab killed in the middle of a burst of writes', () => {
   it('keeps every change it answered 2xx to', async () => {
     const dir = path.join(tempDir(), 'lab');
-    const port = await freeUdpPort();
+    const port = await freeLoopbackPort();
     const first = await startLab({ dir, port });
     const network = await first.createNetwork({ name: 'burst' });
     await first.close();

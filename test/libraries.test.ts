@@ -15,13 +15,12 @@ import WebSocket from 'ws';
 import {
   NodeService,
   net,
-  startLab,
   type LabHandle,
   type NetConnectOptions,
   type NodeRef,
 } from '../lib/index.js';
 import { run } from './helpers/child.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { startTestLab } from './helpers/lab.js';
 import { ScriptProcess } from './helpers/script.js';
 import { suiteTempDir } from './helpers/tmp.js';
 
@@ -80,7 +79,7 @@ describe('libraries over ZeroTier sockets', () => {
     const { readFileSync } = await import('node:fs');
     ca = readFileSync(path.join(dir, 'cert.pem'));
 
-    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    lab = await startTestLab(path.join(dir, 'lab'));
     const nwid = await lab.createNetwork({ name: 'libs', ipv4: ['10.97.0.0/24'] });
     server = new ScriptProcess(path.join(__dirname, 'helpers', 'library-server.cjs'), [
       lab.info.planetPath,

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeService, connect, dgram, listen, startLab, type LabHandle } from '../lib/index.js';
 import { eventually } from './helpers/events.js';
 import { onLines } from './helpers/child.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { startTestLab } from './helpers/lab.js';
 import { suiteTempDir, tempDir } from './helpers/tmp.js';
 
 interface Line {
@@ -62,7 +62,7 @@ describe('a private network from the lab', () => {
 
   beforeAll(async () => {
     dir = suiteTempDir('zts-net-');
-    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    lab = await startTestLab(path.join(dir, 'lab'));
     nwid = await lab.createNetwork({ name: 'testnet', ipv4: ['10.147.17.0/24'] });
     // IPv6 too: rfc4193 addresses derived from the network and member ids.
     const v6 = await lab.request('POST', `/controller/network/${nwid}`, {
@@ -283,7 +283,7 @@ describe('a private network from the lab', () => {
 describe('an ad-hoc network', () => {
   it('carries TCP over IPv6 within its port range', async () => {
     const dir = tempDir('zts-adhoc-');
-    const lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    const lab = await startTestLab(path.join(dir, 'lab'));
     const adhoc = 'ff00500050000000'; // port 80 only
     const peer = new Peer(lab.info.planetPath, path.join(dir, 'peer'), adhoc);
     try {

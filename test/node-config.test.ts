@@ -12,7 +12,7 @@ import { runNode } from './helpers/child.js';
 import { idlePlanet, spawnNode } from './helpers/lab.js';
 import { startLabNetwork } from './helpers/lab-network.js';
 import { cliPath } from './helpers/paths.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { freeLoopbackPort } from './helpers/ports.js';
 import { suiteTempDir, tempDir } from './helpers/tmp.js';
 
 const netA = 'aaaaaaaaaaaaaaaa';
@@ -116,7 +116,7 @@ describe('NodeService from a config file', () => {
   it('starts with the file identity, planet and port; code options win', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'planet'), await idlePlanet());
-    const port = await freeUdpPort();
+    const port = await freeLoopbackPort();
     const file = configFile(dir, {
       identityPath: 'ids/node.secret',
       planetPath: 'planet',

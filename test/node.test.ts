@@ -10,7 +10,7 @@ import { Identity, NodeService, classifyNat } from '../lib/index.js';
 import { runNode } from './helpers/child.js';
 import { eventually, nextEvent } from './helpers/events.js';
 import { idlePlanet, spawnNode, startTestRoot, type TestRoot } from './helpers/lab.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { freeLoopbackPort } from './helpers/ports.js';
 import { suiteTempDir, tempDir } from './helpers/tmp.js';
 
 describe('two nodes and a root on loopback', () => {
@@ -174,7 +174,7 @@ describe('node lifecycle', () => {
   });
 
   it('reports a port already in use as EADDRINUSE', async () => {
-    const port = await freeUdpPort();
+    const port = await freeLoopbackPort();
     const holder = dgram.createSocket('udp4');
     await new Promise<void>((r) => holder.bind(port, '0.0.0.0', r));
     try {

@@ -6,10 +6,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { NodeService, net, startLab, type LabHandle, type NodeRef } from '../lib/index.js';
+import { NodeService, net, type LabHandle, type NodeRef } from '../lib/index.js';
 import { run } from './helpers/child.js';
-import { spawnNode, type NodeProcess } from './helpers/lab.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { type NodeProcess, spawnNode, startTestLab } from './helpers/lab.js';
+import { freeLoopbackPort } from './helpers/ports.js';
 import { startPostgres, type Postgres } from './helpers/postgres.js';
 import { suiteTempDir } from './helpers/tmp.js';
 
@@ -30,8 +30,8 @@ describe('PostgreSQL over ZeroTier', () => {
 
   beforeAll(async () => {
     dir = suiteTempDir('zts-pg-');
-    postgres = await startPostgres(dir, await freeUdpPort());
-    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    postgres = await startPostgres(dir, await freeLoopbackPort());
+    lab = await startTestLab(path.join(dir, 'lab'));
     const nwid = await lab.createNetwork({ name: 'pg', ipv4: ['10.96.0.0/24'] });
     const node = (name: string, rule: string) =>
       spawnNode(
@@ -53,7 +53,7 @@ describe('PostgreSQL over ZeroTier', () => {
     await lab.authorize(nwid, await serverSide.address());
     serverIp = await joinedIp(serverSide);
     // psql's side: a loopback port -> the database's side over ZeroTier.
-    localPort = await freeUdpPort();
+    localPort = await freeLoopbackPort();
     clientSide = node('psql', `127.0.0.1:${localPort}=${serverIp}:5432`);
     await lab.authorize(nwid, await clientSide.address());
     await joinedIp(clientSide);

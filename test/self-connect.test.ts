@@ -11,12 +11,11 @@ import {
   dgram,
   listen,
   net,
-  startLab,
   type LabHandle,
   type NetworkLease,
   type NodeRef,
 } from '../lib/index.js';
-import { freeUdpPort } from './helpers/ports.js';
+import { startTestLab } from './helpers/lab.js';
 import { suiteTempDir } from './helpers/tmp.js';
 
 const ip = (cidr: string) => cidr.split('/')[0]!;
@@ -30,7 +29,7 @@ describe('a process talking to its own addresses', () => {
 
   beforeAll(async () => {
     const dir = suiteTempDir('zts-self-');
-    lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    lab = await startTestLab(path.join(dir, 'lab'));
     const nwid = await lab.createNetwork({ name: 'selfnet', ipv4: ['10.147.19.0/24'] });
     await lab.request('POST', `/controller/network/${nwid}`, { v6AssignMode: { rfc4193: true } });
     ref = await NodeService.acquire({ planet: lab.info.planetPath, lab: true });

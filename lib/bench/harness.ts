@@ -155,9 +155,9 @@ class BenchRun {
   }
 
   /**
-   * A lab on a port that was free a moment ago; once more on another if that one was taken
-   * meanwhile (its API shares the number over TCP, which nobody checked). Its log's last
-   * lines go into the error, since the folder is removed at the end.
+   * A lab on a port that was free a moment ago over UDP and TCP; once more on another if
+   * that one was taken meanwhile. Its log's last lines go into the error, since the folder
+   * is removed at the end.
    */
   async #startLab(): Promise<LabHandle> {
     for (let attempt = 1; ; attempt++) {

@@ -4,8 +4,8 @@
 // is `<suite>/<name>`, the suite being a module the worker loads (worker.cjs).
 import path from 'node:path';
 
-import { startLab, type LabHandle } from '../../lib/index.js';
-import { freeUdpPort } from '../helpers/ports.js';
+import type { LabHandle } from '../../lib/index.js';
+import { startTestLab } from '../helpers/lab.js';
 import { ScriptProcess } from '../helpers/script.js';
 
 /**
@@ -53,7 +53,7 @@ export class ConformanceEnv {
 
   /** A lab with one network, two ZeroTier workers on it, and two node:net workers. */
   static async start(dir: string): Promise<ConformanceEnv> {
-    const lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+    const lab = await startTestLab(path.join(dir, 'lab'));
     const workers: Worker[] = [];
     try {
       const nwid = await lab.createNetwork({ name: 'conformance', ipv4: ['10.222.0.0/24'] });

@@ -3,17 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-import {
-  NodeService,
-  startLab,
-  type LabHandle,
-  type NetworkLease,
-  type NodeRef,
-} from '../../lib/index.js';
+import { NodeService, type LabHandle, type NetworkLease, type NodeRef } from '../../lib/index.js';
 import { eventually } from './events.js';
 import { onLines } from './child.js';
 import { afterFile } from './teardown.js';
-import { freeUdpPort } from './ports.js';
+import { startTestLab } from './lab.js';
 
 export interface Line {
   event: string;
@@ -55,7 +49,7 @@ export async function startLabNetwork(
   dir: string,
   ipv4 = '10.147.19.0/24',
 ): Promise<{ lab: LabHandle; nwid: string }> {
-  const lab = await startLab({ dir: path.join(dir, 'lab'), port: await freeUdpPort() });
+  const lab = await startTestLab(path.join(dir, 'lab'));
   afterFile(() => lab.close());
   const nwid = await lab.createNetwork({ name: 'conformance', ipv4: [ipv4] });
   return { lab, nwid };

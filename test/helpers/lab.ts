@@ -5,10 +5,17 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
 
-import { Identity, generatePlanetKey, makePlanet } from '../../lib/index.js';
+import {
+  Identity,
+  generatePlanetKey,
+  makePlanet,
+  startLab,
+  type LabHandle,
+  type StartLabOptions,
+} from '../../lib/index.js';
 import { cliPath } from './paths.js';
 import { onLines } from './child.js';
-import { freeUdpPort } from './ports.js';
+import { freeLoopbackPort } from './ports.js';
 import { afterFile } from './teardown.js';
 
 export interface NodeLine {
@@ -91,7 +98,7 @@ export function spawnNode(args: string[], suite = false, command = 'node'): Node
 export async function idlePlanet(): Promise<Buffer> {
   const identity = await Identity.generate();
   return makePlanet({
-    roots: [{ identity, endpoints: [`127.0.0.1/${await freeUdpPort()}`] }],
+    roots: [{ identity, endpoints: [`127.0.0.1/${await freeLoopbackPort()}`] }],
     signingKey: await generatePlanetKey(),
   });
 }
@@ -113,7 +120,7 @@ export async function startTestRoot(dir: string, suite = false): Promise<TestRoo
     path.join(rootDir, 'identity.secret'),
     path.join(rootDir, 'identity.public'),
   );
-  const port = await freeUdpPort();
+  const port = await freeLoopbackPort();
   const planet = makePlanet({
     roots: [{ identity, endpoints: [`127.0.0.1/${port}`] }],
     signingKey: await generatePlanetKey(),
@@ -138,4 +145,23 @@ export async function startTestRoot(dir: string, suite = false): Promise<TestRoo
   );
   await proc.waitFor((l) => l.event === 'started');
   return { process: proc, planetFile, planet, identity, port };
+}
+
+/**
+ * startLab() in `dir` on a port that was free a moment ago. If another process took the port
+ * before the lab bound it (EADDRINUSE), once more on another port, in a fresh folder beside
+ * `dir`: use `lab.info.dir`, not `dir`, afterwards.
+ */
+export async function startTestLab(
+  dir: string,
+  options: Omit<StartLabOptions, 'dir' | 'port'> = {},
+): Promise<LabHandle> {
+  for (let attempt = 1; ; attempt++) {
+    const labDir = attempt === 1 ? dir : `${dir}-${attempt}`;
+    try {
+      return await startLab({ ...options, dir: labDir, port: await freeLoopbackPort() });
+    } catch (e) {
+      if (attempt === 3 || !String((e as Error).message).includes('EADDRINUSE')) throw e;
+    }
+  }
 }

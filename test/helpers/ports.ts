@@ -1,10 +1,2 @@
-import dgram from 'node:dgram';
-
-/** A UDP port that was free a moment ago on 127.0.0.1 (the kernel picked it). */
-export async function freeUdpPort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
+// One picker for tests and benches: a port free on 127.0.0.1 for UDP and TCP a moment ago.
+export { freeLoopbackPort } from '../../lib/bench/ports.js';
