@@ -149,8 +149,8 @@ export async function startTestRoot(dir: string, suite = false): Promise<TestRoo
 
 /**
  * startLab() in `dir` on a port that was free a moment ago. If another process took the port
- * before the lab bound it (EADDRINUSE), once more on another port, in a fresh folder beside
- * `dir`: use `lab.info.dir`, not `dir`, afterwards.
+ * before the lab bound it (EADDRINUSE), up to twice more, each on another port in a fresh folder
+ * beside `dir`: use `lab.info.dir`, not `dir`, afterwards.
  */
 export async function startTestLab(
   dir: string,
