@@ -2,19 +2,17 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
-/** Where the kernel picks ports for sockets bound to 0 and for outgoing connections. */
-function ephemeralRange(): [number, number] {
+/** The lowest port the kernel picks for sockets bound to 0 and for outgoing connections. */
+function ephemeralLow(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high))
-      return [low, high];
+    const low = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    if (Number.isInteger(low)) return low;
   } catch {
     // not Linux: the range IANA names, which macOS and Windows use
   }
-  return [49152, 65535];
+  return 49152;
 }
 
 function udpFree(port: number): Promise<boolean> {
@@ -44,7 +42,7 @@ function tcpFree(port: number): Promise<boolean> {
  * can: retry on EADDRINUSE. `range` ([low, high)) is for tests.
  */
 export async function freeLoopbackPort(range?: [number, number]): Promise<number> {
-  const [low, high] = range ?? [10_000, Math.min(ephemeralRange()[0], 65_536)];
+  const [low, high] = range ?? [10_000, Math.min(ephemeralLow(), 65_536)];
   const size = high - low;
   const start = Math.floor(Math.random() * size);
   for (let i = 0; i < Math.min(size, 200); i++) {
